@@ -1,0 +1,66 @@
+# Hamseda — `make run` serves the demo, `make test` checks everything. `make help` lists all.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+PYTHON ?= python3
+# Debian packages for the browser tests, PDF and image work, and load tests.
+APT_PACKAGES := chromium poppler-utils fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0 libfribidi0 wrk gettext
+TEST_PG_URL ?= postgres://postgres@127.0.0.1:5432/hamseda
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: help install system-deps run demo lint format test test-sqlite test-postgres messages bench clean
+
+help: ## This list.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed ## Install Hamseda and its tools into ./.venv.
+
+system-deps: ## Install the Debian packages the tests need (needs root; skipped if present).
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages: $$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+run: install ## Set up the embedded demo in ./var and serve it on http://127.0.0.1:8000.
+	$(BIN)/hamseda demo
+
+demo: run
+
+lint: install ## ruff: lint and formatting check.
+	$(BIN)/ruff check hamseda tests bench
+	$(BIN)/ruff format --check hamseda tests bench
+
+format: install ## Format the code and fix what ruff can.
+	$(BIN)/ruff format hamseda tests bench
+	$(BIN)/ruff check --fix hamseda tests bench
+
+messages: install ## Extract translatable strings into the .po files, then compile them.
+	cd hamseda && ../$(BIN)/django-admin makemessages -l fa -l ps --no-obsolete --settings=hamseda.settings
+	cd hamseda && ../$(BIN)/django-admin compilemessages --settings=hamseda.settings
+
+test: install system-deps lint test-sqlite test-postgres ## Lint, then all tests on SQLite and PostgreSQL.
+
+test-sqlite: install
+	$(BIN)/pytest -q
+
+test-postgres: install
+	@if $(PY) bench/services.py postgres $(TEST_PG_URL); then \
+	  HAMSEDA_DATABASE_URL=$(TEST_PG_URL) HAMSEDA_TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q -m "not browser"; \
+	elif [ -n "$$HAMSEDA_REQUIRE_SERVICES" ]; then \
+	  echo "PostgreSQL at $(TEST_PG_URL) is required (HAMSEDA_REQUIRE_SERVICES is set) but not reachable."; exit 1; \
+	else echo "SKIPPED: PostgreSQL at $(TEST_PG_URL) is not reachable, so the PostgreSQL test run was skipped."; fi
+
+bench: install system-deps ## Load-test signing on SQLite and PostgreSQL (about 5 minutes).
+	$(PY) bench/sign_load.py
+
+clean: ## Remove the virtualenv and the demo data.
+	rm -rf $(VENV) var

@@ -1,0 +1,3 @@
+from hamseda.cli import main
+
+main()

@@ -1,0 +1,50 @@
+from django.core.validators import RegexValidator
+from django.db import models
+
+from hamseda.languages import pick
+from hamseda.orgs.models import Organization
+
+colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1f6f5c.")
+
+
+class Campaign(models.Model):
+    """A coordinated effort: its petitions, hashtag, kit, events and press live under it."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="campaigns"
+    )
+    slug = models.SlugField(unique=True)
+    # Hashtags without '#', space-separated, e.g. "BanTaliban".
+    hashtags = models.CharField(max_length=300, blank=True)
+    default_language = models.CharField(max_length=8, default="en")
+    colour = models.CharField(max_length=7, default="#1f6f5c", validators=[colour])
+    is_public = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def hashtag_list(self) -> list[str]:
+        return [tag.lstrip("#") for tag in self.hashtags.split() if tag.strip("#")]
+
+    def text(self) -> "CampaignTranslation | None":
+        return pick({t.language: t for t in self.translations.all()}, self.default_language)
+
+
+class CampaignTranslation(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=8)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "language"], name="one_campaign_text")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,45 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Organization(models.Model):
+    """A campaigning organisation; owns campaigns, petitions and a sealing key pair."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    # The organisation's X25519 public key (base64). Supporters' personal data is sealed
+    # to it; the matching secret key never touches the server (PRIVACY.md rule 1).
+    public_key = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    ORGANIZER = "organizer", _("Organizer")
+    MODERATOR = "moderator", _("Moderator")
+    ANALYST = "analyst", _("Analyst")
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="one_role_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role} of {self.organization}"

@@ -1,0 +1,26 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from hamseda.petitions import services
+from hamseda.petitions.models import Petition
+
+
+class Command(BaseCommand):
+    help = "Rebuild the denormalised counters of one or all petitions from the signatures."
+
+    def add_arguments(self, parser):
+        parser.add_argument("petition", nargs="?", help="slug; default: every petition")
+
+    def handle(self, *args, petition=None, **options):
+        petitions = Petition.objects.all()
+        if petition:
+            petitions = petitions.filter(slug=petition)
+            if not petitions.exists():
+                raise CommandError(f"No petition {petition!r}.")
+        for item in petitions.iterator():
+            before = item.signature_count
+            result = services.recount(item)
+            self.stdout.write(
+                f"{item.slug}: {before} -> {result['signature_count']} "
+                f"({result['countries']} countries, "
+                f"{result['invalidated']} invalidated)"
+            )

@@ -1,0 +1,459 @@
+"""Every state change of petitions and signatures goes through a function here.
+
+Each function is atomic, takes `now` for testability and queues follow-up work (mail)
+inside the same transaction, so what the caller is told has happened has happened.
+"""
+
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncDate
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from hamseda.mail.services import queue_message
+from hamseda.petitions.models import (
+    CountryCount,
+    DailyCount,
+    Petition,
+    PetitionState,
+    Signature,
+    SignatureState,
+)
+from hamseda.vault import crypto
+
+# How often a signer who signs again may be mailed about it: the form must not become a
+# way to mail-bomb an address.
+RESEND_INTERVAL = timedelta(minutes=10)
+
+
+class PetitionNotOpen(Exception):
+    """The petition is not open for signatures (draft, closed, won or past its date)."""
+
+
+class TransitionRefused(Exception):
+    """A petition state change that is not allowed from its current state."""
+
+
+class SignatureOutcome(StrEnum):
+    NEW = "new"
+    DUPLICATE = "duplicate"
+
+
+class ConfirmOutcome(StrEnum):
+    CONFIRMED = "confirmed"
+    ALREADY = "already"
+    EXPIRED = "expired"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class Signer:
+    """What a signer typed, already validated by the form."""
+
+    first_name: str
+    last_name: str
+    email: str
+    country: str
+    postcode: str = ""
+    reason: str = ""
+    show_name: bool = False
+    keep_updated: bool = False
+    language: str = "en"
+
+
+def clean_text(value: str) -> str:
+    """Unicode NFC and trimmed; names are otherwise kept exactly as typed."""
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def sealed_record(signer: Signer, now: datetime) -> dict:
+    """The personal data of a signature, as sealed to the organisation's key."""
+    return {
+        "first_name": clean_text(signer.first_name),
+        "last_name": clean_text(signer.last_name),
+        "email": crypto.normalise_email(signer.email),
+        "country": signer.country,
+        "postcode": clean_text(signer.postcode),
+        "reason": clean_text(signer.reason),
+        "show_name": signer.show_name,
+        "keep_updated": signer.keep_updated,
+        "language": signer.language,
+        "signed_at": now.isoformat(timespec="seconds"),
+    }
+
+
+def _token() -> tuple[str, str]:
+    token = secrets.token_urlsafe(24)
+    return token, crypto.token_hash(token)
+
+
+def _absolute(path: str) -> str:
+    return settings.BASE_URL + path
+
+
+def confirmation_url(petition: Petition, token: str, language: str) -> str:
+    with translation.override(language):
+        return _absolute(reverse("petitions:confirm", args=[petition.slug, token]))
+
+
+def sign_petition(petition: Petition, signer: Signer, *, now: datetime | None = None):
+    """Record a pending signature and queue its confirmation mail, in one transaction.
+
+    1. Refuse if the petition is not open.
+    2. Fingerprint the e-mail (keyed HMAC) and seal the personal data to the
+       organisation's public key; nothing personal is stored in plain text.
+    3. Insert the signature. The unique constraint on (petition, fingerprint) settles
+       concurrent duplicates: exactly one insert wins.
+    4. On a duplicate, mail the address (not the browser: the form must not reveal who
+       signed) a new confirmation link if still pending, or a thank-you if confirmed, at
+       most once per RESEND_INTERVAL.
+    """
+    now = now or timezone.now()
+    if not petition.is_open(now):
+        raise PetitionNotOpen(petition.slug)
+    organization = petition.organization
+    record = sealed_record(signer, now)
+    email, first_name = record["email"], record["first_name"]
+    fingerprint = crypto.email_fingerprint(email)
+    sealed = crypto.seal(organization.public_key, record)
+    token, token_hash = _token()
+    context = {"petition": petition, "first_name": first_name}
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                Signature.objects.create(
+                    petition=petition,
+                    email_fingerprint=fingerprint,
+                    token_hash=token_hash,
+                    token_sent_at=now,
+                    sealed=sealed,
+                    key_id=crypto.key_id(organization.public_key),
+                    country=signer.country,
+                    public_name=first_name[:100] if signer.show_name else "",
+                    keep_updated=signer.keep_updated,
+                    created_at=now,
+                )
+        except IntegrityError:
+            _notify_duplicate(petition, fingerprint, email, signer.language, context, now)
+            return SignatureOutcome.DUPLICATE
+        queue_message(
+            kind="confirm-signature",
+            to=email,
+            template="petitions/mail/confirm.txt",
+            context={**context, "url": confirmation_url(petition, token, signer.language)},
+            language=signer.language,
+            now=now,
+        )
+    return SignatureOutcome.NEW
+
+
+def _notify_duplicate(petition, fingerprint, email, language, context, now) -> None:
+    existing = Signature.objects.filter(petition=petition, email_fingerprint=fingerprint).first()
+    if existing is None:  # Withdrawn between our insert and this read: nothing to say.
+        return
+    token, token_hash = _token()
+    # The conditional update both rate-limits and, for a pending signature, replaces
+    # the token: the old link stops working, the new one is mailed.
+    changes = {"token_sent_at": now}
+    if existing.state == SignatureState.PENDING:
+        changes["token_hash"] = token_hash
+    updated = Signature.objects.filter(
+        pk=existing.pk, token_sent_at__lt=now - RESEND_INTERVAL
+    ).update(**changes)
+    if not updated:
+        return
+    if existing.state == SignatureState.PENDING:
+        url = confirmation_url(petition, token, language)
+        template = "petitions/mail/confirm_again.txt"
+    else:
+        url = _absolute(petition.get_absolute_url())
+        template = "petitions/mail/already_signed.txt"
+    queue_message(
+        kind="duplicate-signature",
+        to=email,
+        template=template,
+        context={**context, "url": url},
+        language=language,
+        now=now,
+    )
+
+
+def confirm_signature(petition: Petition, token: str, *, now: datetime | None = None):
+    """Validate the signature behind a confirmation token, and count it, exactly once.
+
+    Following the link twice, or two clicks racing, count once: the state change is a
+    conditional UPDATE (pending → validated) and only the request that changed the row
+    increments the counters, in the same transaction.
+    """
+    now = now or timezone.now()
+    if not token or len(token) > 100:
+        return ConfirmOutcome.INVALID
+    signature = Signature.objects.filter(
+        petition=petition, token_hash=crypto.token_hash(token)
+    ).first()
+    if signature is None or signature.state == SignatureState.INVALIDATED:
+        return ConfirmOutcome.INVALID
+    if signature.state == SignatureState.VALIDATED:
+        return ConfirmOutcome.ALREADY
+    valid_days = settings.HAMSEDA["CONFIRMATION_DAYS"]
+    if signature.token_sent_at < now - timedelta(days=valid_days):
+        return ConfirmOutcome.EXPIRED
+    if petition.state not in {PetitionState.OPEN, PetitionState.CLOSED, PetitionState.WON}:
+        return ConfirmOutcome.INVALID
+    with transaction.atomic():
+        changed = Signature.objects.filter(pk=signature.pk, state=SignatureState.PENDING).update(
+            state=SignatureState.VALIDATED, validated_at=now
+        )
+        if not changed:
+            return ConfirmOutcome.ALREADY
+        count_confirmation(petition.pk, signature.country, now)
+    return ConfirmOutcome.CONFIRMED
+
+
+def _bump(model, lookup: dict, amount: int) -> None:
+    """count += amount on the row matching `lookup`, creating it if it does not exist."""
+    if model.objects.filter(**lookup).update(count=F("count") + amount):
+        return
+    try:
+        with transaction.atomic():
+            model.objects.create(**lookup, count=amount)
+    except IntegrityError:
+        # Created by a concurrent transaction between our UPDATE and INSERT.
+        model.objects.filter(**lookup).update(count=F("count") + amount)
+
+
+def count_confirmation(petition_id: int, country: str, now: datetime, amount: int = 1) -> None:
+    """Add validated signatures to the petition's counters (call inside a transaction).
+
+    The petition row is updated first: on PostgreSQL its row lock orders concurrent
+    confirmations of one petition, so the per-country and per-day rows never deadlock.
+    """
+    Petition.objects.filter(pk=petition_id).update(signature_count=F("signature_count") + amount)
+    _bump(CountryCount, {"petition_id": petition_id, "country": country}, amount)
+    _bump(DailyCount, {"petition_id": petition_id, "day": now.date()}, amount)
+
+
+# --- petition life cycle --------------------------------------------------------------
+
+
+def _transition(petition: Petition, allowed: set[str], **changes) -> Petition:
+    """Move a petition to a new state only if it is in one of `allowed` right now."""
+    with transaction.atomic():
+        changed = Petition.objects.filter(pk=petition.pk, state__in=allowed).update(**changes)
+        if not changed:
+            raise TransitionRefused(f"{petition.slug} is {petition.state}")
+    petition.refresh_from_db()
+    return petition
+
+
+def submit_petition(petition: Petition, *, now: datetime | None = None) -> Petition:
+    if not petition.translations.exists():
+        raise TransitionRefused("a petition needs a title and text before it is submitted")
+    return _transition(
+        petition,
+        {PetitionState.DRAFT, PetitionState.REJECTED},
+        state=PetitionState.SUBMITTED,
+        submitted_at=now or timezone.now(),
+        rejection_reason="",
+    )
+
+
+def approve_petition(petition: Petition, *, now: datetime | None = None) -> Petition:
+    return _transition(
+        petition,
+        {PetitionState.SUBMITTED},
+        state=PetitionState.OPEN,
+        opened_at=now or timezone.now(),
+    )
+
+
+def reject_petition(petition: Petition, reason: str) -> Petition:
+    if not reason.strip():
+        raise TransitionRefused("a rejection needs a reason")
+    return _transition(
+        petition,
+        {PetitionState.SUBMITTED},
+        state=PetitionState.REJECTED,
+        rejection_reason=reason.strip(),
+    )
+
+
+def close_petition(petition: Petition, *, now: datetime | None = None) -> Petition:
+    return _transition(
+        petition,
+        {PetitionState.OPEN},
+        state=PetitionState.CLOSED,
+        closed_at=now or timezone.now(),
+    )
+
+
+def mark_won(petition: Petition, *, now: datetime | None = None) -> Petition:
+    now = now or timezone.now()
+    return _transition(
+        petition,
+        {PetitionState.OPEN, PetitionState.CLOSED},
+        state=PetitionState.WON,
+        won_at=now,
+        closed_at=petition.closed_at or now,
+    )
+
+
+# --- numbers --------------------------------------------------------------------------
+
+
+def recount(petition: Petition) -> dict:
+    """Rebuild every denormalised counter of a petition from its signatures.
+
+    The repair path for the counters (`hamseda recount`). Runs in one transaction;
+    on PostgreSQL the petition row is locked so no confirmation interleaves.
+    """
+    with transaction.atomic():
+        Petition.objects.select_for_update().filter(pk=petition.pk).first()
+        validated = Signature.objects.filter(petition=petition, state=SignatureState.VALIDATED)
+        by_country = dict(
+            validated.values_list("country").annotate(n=Count("id")).values_list("country", "n")
+        )
+        by_day = dict(
+            validated.annotate(day=TruncDate("validated_at", tzinfo=timezone.UTC))
+            .values_list("day")
+            .annotate(n=Count("id"))
+            .values_list("day", "n")
+        )
+        CountryCount.objects.filter(petition=petition).delete()
+        CountryCount.objects.bulk_create(
+            CountryCount(petition=petition, country=c, count=n) for c, n in by_country.items()
+        )
+        DailyCount.objects.filter(petition=petition).delete()
+        DailyCount.objects.bulk_create(
+            DailyCount(petition=petition, day=d, count=n) for d, n in by_day.items()
+        )
+        total = sum(by_country.values())
+        invalidated = Signature.objects.filter(
+            petition=petition, state=SignatureState.INVALIDATED
+        ).count()
+        Petition.objects.filter(pk=petition.pk).update(
+            signature_count=total, invalidated_count=invalidated
+        )
+    return {"signature_count": total, "countries": len(by_country), "invalidated": invalidated}
+
+
+def live_numbers(petition: Petition) -> dict:
+    """What an organiser's dashboard shows. Pending is counted over an index, bounded by
+    the pending signatures that exist (they expire), and only on organiser pages."""
+    counts = dict(
+        Signature.objects.filter(petition=petition)
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .values_list("state", "n")
+    )
+    days = list(petition.daily_counts.values_list("day", "count"))
+    cumulative, running = [], 0
+    for day, count in days:
+        running += count
+        cumulative.append((day, count, running))
+    return {
+        "confirmed": petition.signature_count,
+        "pending": counts.get(SignatureState.PENDING, 0),
+        "invalidated": counts.get(SignatureState.INVALIDATED, 0),
+        "countries": list(petition.country_counts.all()),
+        "days": cumulative,
+        "counted_total": petition.country_counts.aggregate(n=Sum("count"))["n"] or 0,
+    }
+
+
+def recent_public_signers(petition: Petition, limit: int = 10):
+    """First names and countries of the latest signers who chose to be shown."""
+    return (
+        Signature.objects.filter(petition=petition, state=SignatureState.VALIDATED)
+        .exclude(public_name="")
+        .order_by("-validated_at")
+        .values("public_name", "country", "validated_at")[:limit]
+    )
+
+
+def open_petitions(now: datetime | None = None):
+    now = now or timezone.now()
+    return (
+        Petition.objects.filter(state=PetitionState.OPEN)
+        .filter(Q(closing_at__isnull=True) | Q(closing_at__gt=now))
+        .select_related("campaign", "organization")
+        .prefetch_related("translations")
+    )
+
+
+# --- writing petitions ----------------------------------------------------------------
+
+
+def save_petition(
+    petition: Petition,
+    *,
+    texts: dict[str, dict],
+    targets=(),
+    new_targets: list[tuple[str, str]] = (),
+) -> Petition:
+    """Save a petition (new or edited) with its texts per language, in one transaction.
+
+    `petition` is an unsaved or changed instance (from the form); `texts` maps a
+    language to {"title", "summary", "story"}, and a language left out is removed.
+    Only a draft or rejected petition may be edited; an open one keeps its wording, as
+    people signed what it said.
+    """
+    from hamseda.petitions.models import DecisionMaker, PetitionTranslation
+
+    if petition.pk and petition.state not in {PetitionState.DRAFT, PetitionState.REJECTED}:
+        raise TransitionRefused("only a draft or rejected petition can be edited")
+    with transaction.atomic():
+        petition.save()
+        petition.targets.set(targets)
+        for name, position in new_targets:
+            target, _ = DecisionMaker.objects.get_or_create(
+                organization=petition.organization, name=name, defaults={"position": position}
+            )
+            petition.targets.add(target)
+        PetitionTranslation.objects.filter(petition=petition).exclude(
+            language__in=list(texts)
+        ).delete()
+        for language, fields in texts.items():
+            PetitionTranslation.objects.update_or_create(
+                petition=petition, language=language, defaults=fields
+            )
+    return petition
+
+
+def record_confirmed_signature(
+    petition: Petition, signer: Signer, *, now: datetime | None = None
+) -> SignatureOutcome:
+    """Add a signature that was confirmed elsewhere (a paper sheet signed at a protest,
+    or the demo data): sealed and fingerprinted like any other, counted at once, no mail.
+    """
+    now = now or timezone.now()
+    organization = petition.organization
+    record = sealed_record(signer, now)
+    first_name = record["first_name"]
+    try:
+        with transaction.atomic():
+            Signature.objects.create(
+                petition=petition,
+                state=SignatureState.VALIDATED,
+                email_fingerprint=crypto.email_fingerprint(record["email"]),
+                token_hash=_token()[1],
+                token_sent_at=now,
+                sealed=crypto.seal(organization.public_key, record),
+                key_id=crypto.key_id(organization.public_key),
+                country=signer.country,
+                public_name=first_name[:100] if signer.show_name else "",
+                keep_updated=signer.keep_updated,
+                created_at=now,
+                validated_at=now,
+            )
+            count_confirmation(petition.pk, signer.country, now)
+    except IntegrityError:
+        return SignatureOutcome.DUPLICATE
+    return SignatureOutcome.NEW

@@ -1,0 +1,1 @@
+"""Petition views: `public` for signers, `organize` for organisers and moderators."""

@@ -1,0 +1,91 @@
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from hamseda.languages import current_language
+from hamseda.petitions import services
+from hamseda.petitions.countries import country_name
+from hamseda.petitions.forms import SignatureForm
+from hamseda.petitions.markdown import render_story
+from hamseda.petitions.models import Petition
+from hamseda.petitions.sharing import share_links
+
+
+def _public_petition(slug: str) -> Petition:
+    petition = get_object_or_404(
+        Petition.objects.select_related("organization", "campaign").prefetch_related(
+            "translations", "targets"
+        ),
+        slug=slug,
+    )
+    if not petition.is_public:
+        raise Http404
+    return petition
+
+
+def _page(request, petition, form, *, status=200, template="petitions/detail.html", **extra):
+    text = petition.text()
+    context = {
+        "petition": petition,
+        "text": text,
+        "story": render_story(text.story) if text else "",
+        "form": form,
+        "signers": [
+            {
+                "name": s["public_name"],
+                "country": country_name(s["country"]),
+                "day": s["validated_at"],
+            }
+            for s in services.recent_public_signers(petition)
+        ],
+        "is_open": petition.is_open(services.timezone.now()),
+        "share": share_links(request, petition, text),
+        **extra,
+    }
+    return render(request, template, context, status=status)
+
+
+@require_GET
+def detail(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = _public_petition(slug)
+    return _page(request, petition, SignatureForm())
+
+
+@require_POST
+def sign(request: HttpRequest, slug: str) -> HttpResponse:
+    petition = _public_petition(slug)
+    if not petition.is_open(services.timezone.now()):
+        return _page(request, petition, None, status=409)
+    form = SignatureForm(request.POST)
+    if not form.is_valid():
+        return _page(request, petition, form, status=400)
+    signer = services.Signer(**form.cleaned_data, language=current_language())
+    try:
+        services.sign_petition(petition, signer)
+    except services.PetitionNotOpen:
+        return _page(request, petition, None, status=409)
+    # Same page for a new and a repeated signature: the browser must not learn whether
+    # an address has signed; the mail tells its owner (see services.sign_petition).
+    return _page(request, petition, None, template="petitions/signed.html")
+
+
+@never_cache
+@require_GET
+def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    petition = _public_petition(slug)
+    outcome = services.confirm_signature(petition, token)
+    petition.refresh_from_db(fields=["signature_count"])
+    status = (
+        200
+        if outcome in {services.ConfirmOutcome.CONFIRMED, services.ConfirmOutcome.ALREADY}
+        else 400
+    )
+    return _page(
+        request,
+        petition,
+        None,
+        status=status,
+        template="petitions/confirmed.html",
+        outcome=outcome.value,
+    )

@@ -1,0 +1,18 @@
+"""Settings for the test run: hamseda.settings with a throw-away data folder, a fixed
+secret, mail captured in memory, and PostgreSQL when HAMSEDA_DATABASE_URL is set."""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("HAMSEDA_DATA_DIR", str(Path(__file__).parent.parent / "var" / "test"))
+os.environ.setdefault("HAMSEDA_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
+os.environ.setdefault("HAMSEDA_EMAIL_URL", "locmem://")
+os.environ.setdefault("HAMSEDA_BASE_URL", "http://testserver")
+os.environ.setdefault("HAMSEDA_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+
+from hamseda.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # Fast, tests only.
+
+DATA_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
