@@ -16,3 +16,11 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # Fast, te
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# One test database per test process, so that several runs (SQLite and PostgreSQL, or
+# two developers' runs on one machine) never share one.
+_suffix = str(os.getpid())
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": DATA_DIR / f"test-{_suffix}.sqlite3"}  # noqa: F405
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_hamseda_{_suffix}"}  # noqa: F405
