@@ -7,7 +7,7 @@ inside the same transaction, so what the caller is told has happened has happene
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
@@ -321,7 +321,7 @@ def recount(petition: Petition) -> dict:
             validated.values_list("country").annotate(n=Count("id")).values_list("country", "n")
         )
         by_day = dict(
-            validated.annotate(day=TruncDate("validated_at", tzinfo=timezone.UTC))
+            validated.annotate(day=TruncDate("validated_at", tzinfo=UTC))
             .values_list("day")
             .annotate(n=Count("id"))
             .values_list("day", "n")
