@@ -36,3 +36,41 @@ def not_found(request: HttpRequest, exception=None) -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return render(request, "errors/500.html", status=500)
+
+
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text: petitions, confirmed signatures, the mail queue.
+
+    For organisers and for scrapers on the same machine; counts only, nothing personal.
+    """
+    from django.db.models import Count, Sum
+    from django.http import Http404
+
+    from hamseda.mail.models import OutboundMessage
+    from hamseda.network import is_loopback
+    from hamseda.orgs.models import Membership
+    from hamseda.petitions.models import Petition
+
+    is_member = (
+        request.user.is_authenticated and Membership.objects.filter(user=request.user).exists()
+    )
+    if not (is_loopback(request) or is_member):
+        raise Http404
+    lines = [
+        "# HELP hamseda_petitions Petitions by state.",
+        "# TYPE hamseda_petitions gauge",
+    ]
+    for row in Petition.objects.values("state").annotate(n=Count("id")).order_by("state"):
+        lines.append(f'hamseda_petitions{{state="{row["state"]}"}} {row["n"]}')
+    confirmed = Petition.objects.aggregate(n=Sum("signature_count"))["n"] or 0
+    lines += [
+        "# HELP hamseda_confirmed_signatures Confirmed signatures on all petitions.",
+        "# TYPE hamseda_confirmed_signatures gauge",
+        f"hamseda_confirmed_signatures {confirmed}",
+        "# HELP hamseda_outbox_messages Outgoing mail by state.",
+        "# TYPE hamseda_outbox_messages gauge",
+    ]
+    for row in OutboundMessage.objects.values("state").annotate(n=Count("id")).order_by("state"):
+        lines.append(f'hamseda_outbox_messages{{state="{row["state"]}"}} {row["n"]}')
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; version=0.0.4")
