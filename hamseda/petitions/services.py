@@ -266,6 +266,12 @@ def submit_petition(petition: Petition, *, now: datetime | None = None) -> Petit
 
 
 def approve_petition(petition: Petition, *, now: datetime | None = None) -> Petition:
+    if not petition.organization.public_key:
+        # Without a public key signatures could not be sealed: refuse to open rather
+        # than accept signers whose data we could not protect.
+        raise TransitionRefused(
+            "the organisation has no sealing key yet: run `hamseda keys generate`"
+        )
     return _transition(
         petition,
         {PetitionState.SUBMITTED},

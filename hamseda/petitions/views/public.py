@@ -1,5 +1,6 @@
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -39,7 +40,7 @@ def _page(request, petition, form, *, status=200, template="petitions/detail.htm
             }
             for s in services.recent_public_signers(petition)
         ],
-        "is_open": petition.is_open(services.timezone.now()),
+        "is_open": petition.is_open(timezone.now()),
         "share": share_links(request, petition, text),
         **extra,
     }
@@ -55,7 +56,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     petition = _public_petition(slug)
-    if not petition.is_open(services.timezone.now()):
+    if not petition.is_open(timezone.now()):
         return _page(request, petition, None, status=409)
     form = SignatureForm(request.POST)
     if not form.is_valid():
