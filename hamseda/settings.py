@@ -189,6 +189,9 @@ TIME_ZONE = "UTC"
 # --- Static and uploaded files --------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# The project-wide assets (stylesheet, fonts, scripts) live in hamseda/static, which is no
+# app's static folder, so the finders (collectstatic, WhiteNoise, tests) need telling.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
