@@ -8,6 +8,7 @@ mail but loses none.
 """
 
 import logging
+import smtplib
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -65,6 +66,28 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(base * 2 ** max(0, attempts - 1), 6 * 3600))
 
 
+def describe_failure(error: Exception) -> str:
+    """What went wrong with a delivery, fit to keep in plain text next to the message.
+
+    Never the text of an SMTP error: servers quote the recipient's address back
+    (`SMTPRecipientsRefused` even holds it as a key), and the outbox must not hold an
+    address in plain text (PRIVACY.md rule 3). The class and the SMTP reply codes are
+    enough to tell a bounce from an outage.
+    """
+    name = type(error).__name__
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = sorted({str(code) for code, _reply in error.recipients.values()})
+        return f"{name}: {', '.join(codes)}"[:300]
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{name}: {error.smtp_code}"
+    if isinstance(error, smtplib.SMTPException):
+        return name
+    if isinstance(error, OSError) and error.strerror:
+        # Connection refused, timeouts, DNS: the system's words, no personal data.
+        return f"{name}: {error.strerror}"[:300]
+    return name
+
+
 def deliver(message_id: int, *, now: datetime | None = None) -> str:
     """Try to send one queued message. Returns what happened.
 
@@ -101,7 +124,7 @@ def deliver(message_id: int, *, now: datetime | None = None) -> str:
         connection_from_url().send_messages([email])
     except Exception as error:  # noqa: BLE001 - any transport failure means "retry later".
         log.warning("mail %s attempt %s failed: %s", message.pk, attempts, type(error).__name__)
-        failure = {"attempts": attempts, "last_error": f"{type(error).__name__}: {error}"[:300]}
+        failure = {"attempts": attempts, "last_error": describe_failure(error)}
         if attempts >= settings.HAMSEDA["MAIL_MAX_ATTEMPTS"]:
             OutboundMessage.objects.filter(pk=message.pk).update(
                 state=MessageState.FAILED, locked=b"", **failure

@@ -1,0 +1,241 @@
+"""PRIVACY.md, "How we test it": after real sign, mail and confirm flows, the raw database
+(its files on SQLite, a full dump on PostgreSQL) and the outbox hold none of the
+signers' personal data in plain text, and the organisation's key opens it exactly."""
+
+import json
+import os
+import shutil
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from hamseda.mail.models import MessageState, OutboundMessage
+from hamseda.petitions import services
+from hamseda.petitions.models import Signature, SignatureState
+from tests.conftest import confirmation_link, make_org, make_petition, run_tasks
+
+# The data is committed, as in production, so it really reaches the database files.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PEOPLE = [
+    {
+        "first_name": "Zarghuna-unique-7731",
+        "last_name": "Surname-unique-5150",
+        "email": "needle-4417@example.org",
+        "country": "AF",
+        "postcode": "PC-44179",
+        "reason": "Reason-unique-2093 for my sisters",
+        "language": "en",
+    },
+    {
+        "first_name": "زرغونه‌ټسټ",  # With a zero-width non-joiner inside.
+        "last_name": "احمدی‌آزمون",
+        "email": "needle-dari-8803@example.org",
+        "country": "SE",
+        "postcode": "کد-۴۴۱۷",
+        "reason": "برای خواهرانم در کابل ۹۹۱",
+        "language": "fa",
+    },
+    {
+        "first_name": "ملالۍ‌ازموینه",
+        "last_name": "یوسفزۍ‌ټسټ",
+        "email": "needle-pashto-6620@example.org",
+        "country": "GB",
+        "postcode": "NW1-6620",
+        "reason": "زما د خویندو لپاره ۶۶۲",
+        "language": "ps",
+    },
+    {
+        # Typed decomposed (e + combining acute): sealed as NFC, searched in both forms.
+        "first_name": "Zoe\u0301-needle-3141",
+        "last_name": "Ame\u0301lie-needle-2718",
+        "email": "Zoe.Needle-1618@Example.ORG",  # Domain lower-cased, local part kept.
+        "country": "DE",
+        "postcode": "D-31415",
+        "reason": "Liberte\u0301-needle-1414",
+        "language": "en",
+    },
+]
+# Signs but never confirms: a pending signature, its mail still waiting in the outbox.
+PENDING = {
+    "first_name": "Pending-needle-9902",
+    "last_name": "پښتون‌انتظار",
+    "email": "pending-needle-5577@example.org",
+    "country": "AF",
+    "postcode": "PN-5577",
+    "reason": "Pending-reason-6611",
+    "language": "ps",
+}
+PERSONAL = ["first_name", "last_name", "email", "postcode", "reason"]
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def needles(person: dict) -> set[str]:
+    """Every piece of the person's data that must not be found, in every form."""
+    found = set()
+    for field in PERSONAL:
+        for value in {person[field], nfc(person[field])}:
+            found.add(value)
+            if field == "email":
+                local, _, domain = value.rpartition("@")
+                found.update({local, f"{local}@{domain.lower()}"})
+    # Also as JSON would write them with ASCII escapes ("\u0632..."), and as their
+    # non-ASCII-free parts, e.g. the digits of a Latin needle.
+    found.update(json.dumps(value)[1:-1] for value in list(found))
+    return {value for value in found if len(value) >= 5}
+
+
+def search(haystack: bytes, words: set[str], where: str) -> None:
+    lowered = haystack.lower()  # Only ASCII letters change; UTF-8 sequences do not.
+    for word in words:
+        for form in (word.encode(), word.encode().hex().encode()):
+            assert form.lower() not in lowered, f"{word!r} found in plain text in {where}"
+
+
+def sign_in_browser(client, petition, person: dict) -> None:
+    with translation.override(person["language"]):
+        path = reverse("petitions:sign", args=[petition.slug])
+    form = {key: value for key, value in person.items() if key != "language"}
+    response = client.post(path, form)
+    assert response.status_code == 200
+
+
+def every_value_in_every_table() -> bytes:
+    """Every value of every row of every table, as bytes, through plain SQL."""
+    chunks = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608 - table names from the schema.
+            for row in cursor.fetchall():
+                for value in row:
+                    if isinstance(value, memoryview | bytes | bytearray):
+                        chunks.append(bytes(value))
+                    elif isinstance(value, dict | list):
+                        chunks.append(json.dumps(value, ensure_ascii=False).encode())
+                    else:
+                        chunks.append(str(value).encode())
+    return b"\n".join(chunks)
+
+
+def sqlite_files() -> dict[str, bytes]:
+    """The raw bytes of the SQLite database and its write-ahead log."""
+    path = Path(connection.settings_dict["NAME"])
+    assert path.exists(), path
+    files = {}
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        candidate = Path(f"{path}{suffix}")
+        if candidate.exists():
+            files[candidate.name] = candidate.read_bytes()
+    return files
+
+
+def pg_dump() -> bytes:
+    settings = connection.settings_dict
+    command = [
+        shutil.which("pg_dump"),
+        "--data-only",
+        "--no-owner",
+        f"--dbname={settings['NAME']}",
+        f"--host={settings['HOST'] or '127.0.0.1'}",
+        f"--port={settings['PORT'] or 5432}",
+        f"--username={settings['USER']}",
+    ]
+    env = {**os.environ, "PGPASSWORD": settings["PASSWORD"] or ""}
+    done = subprocess.run(command, capture_output=True, env=env, timeout=120, check=True)
+    assert b"COPY public.petitions_signature" in done.stdout
+    return done.stdout
+
+
+def assert_no_plain_text(words: set[str], moment: str) -> None:
+    search(every_value_in_every_table(), words, f"a table ({moment})")
+    if connection.vendor == "sqlite":
+        files = sqlite_files()
+        for name, content in files.items():
+            search(content, words, f"{name} ({moment})")
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(FULL)")
+        for name, content in sqlite_files().items():
+            search(content, words, f"{name} after a checkpoint ({moment})")
+    elif connection.vendor == "postgresql" and shutil.which("pg_dump"):
+        search(pg_dump(), words, f"pg_dump ({moment})")
+
+
+def test_the_database_and_the_outbox_hold_no_personal_data(client, outbox, caplog):
+    keys = make_org()
+    petition = make_petition(keys.organization)
+    words = set().union(*(needles(person) for person in [*PEOPLE, PENDING]))
+    assert "needle-4417" in words
+    assert "زرغونه‌ټسټ" in words
+
+    # 1. Signed, mail queued (encrypted in the outbox), nothing delivered yet.
+    for person in [*PEOPLE, PENDING]:
+        sign_in_browser(client, petition, person)
+    assert OutboundMessage.objects.filter(state=MessageState.QUEUED).count() == len(PEOPLE) + 1
+    assert_no_plain_text(words, "before delivery")
+
+    # 2. Delivered (and wiped), then confirmed by following the links.
+    run_tasks()
+    assert len(outbox) == len(PEOPLE) + 1
+    for message in outbox:
+        if message.to[0] != PENDING["email"]:
+            assert (
+                client.get(confirmation_link(message).removeprefix("http://testserver")).status_code
+                == 200
+            )
+    # A signer signs again later: a second mail ("you had already signed") is sent.
+    Signature.objects.update(token_sent_at=timezone.now() - 2 * services.RESEND_INTERVAL)
+    sign_in_browser(client, petition, PEOPLE[1])
+    run_tasks()
+    assert len(outbox) == len(PEOPLE) + 2
+
+    for message in OutboundMessage.objects.all():
+        assert message.state == MessageState.SENT
+        assert bytes(message.locked) == b""
+    petition.refresh_from_db()
+    assert petition.signature_count == len(PEOPLE)
+    assert_no_plain_text(words, "after delivery and confirmation")
+
+    # 3. The organisation's secret key opens every record, exactly as typed, in NFC.
+    records = {
+        nfc(keys.unseal(signature.sealed)["email"]): (signature, keys.unseal(signature.sealed))
+        for signature in Signature.objects.filter(petition=petition)
+    }
+    for person in [*PEOPLE, PENDING]:
+        local, _, domain = nfc(person["email"]).rpartition("@")
+        signature, record = records[f"{local}@{domain.lower()}"]
+        for field in ("first_name", "last_name", "postcode", "reason"):
+            assert record[field] == nfc(person[field])
+            assert unicodedata.is_normalized("NFC", record[field])
+        assert record["country"] == person["country"]
+        assert record["language"] == person["language"]
+        expected_state = SignatureState.PENDING if person is PENDING else SignatureState.VALIDATED
+        assert signature.state == expected_state
+        assert signature.public_name == ""  # Nobody ticked "show my first name".
+    assert records["Zoe.Needle-1618@example.org"][1]["first_name"] == "Zoé-needle-3141"
+    assert records["needle-dari-8803@example.org"][1]["first_name"] == "زرغونه\u200cټسټ"
+
+    # 4. Nor did anything log it.
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    search(logged.encode(), words, "the logs")
+
+
+def test_a_first_name_shown_by_choice_is_the_only_plain_text(client, outbox):
+    """Rule 5: a signer may opt in to show their first name publicly. Then, and only then,
+    the first name is stored readable; the rest stays sealed."""
+    petition = make_petition(make_org().organization)
+    person = {**PEOPLE[1], "show_name": "on"}
+    sign_in_browser(client, petition, person)
+    run_tasks()
+    client.get(confirmation_link(outbox[0]).removeprefix("http://testserver"))
+
+    assert Signature.objects.get().public_name == person["first_name"]
+    hidden = needles({**person, "first_name": "x"}) - {"xxxxx"}
+    assert_no_plain_text(hidden, "with a public first name")
