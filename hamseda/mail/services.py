@@ -88,6 +88,19 @@ def describe_failure(error: Exception) -> str:
     return name
 
 
+def is_permanent(error: Exception) -> bool:
+    """A 5xx refusal (no such mailbox, policy) will not change on retry; 4xx and network
+    failures will."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(500 <= code < 600 for code, _reply in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 500 <= error.smtp_code < 600 and not isinstance(
+            error,
+            smtplib.SMTPAuthenticationError,  # Our credentials: fixable by us.
+        )
+    return False
+
+
 def deliver(message_id: int, *, now: datetime | None = None) -> str:
     """Try to send one queued message. Returns what happened.
 
@@ -97,7 +110,7 @@ def deliver(message_id: int, *, now: datetime | None = None) -> str:
     2. Send it over the configured transport.
     3. On success wipe the encrypted content and mark it sent; on failure count the
        attempt and schedule another with backoff, or give up after MAIL_MAX_ATTEMPTS
-       and wipe the content.
+       (or at once on a permanent 5xx refusal) and wipe the content.
     """
     now = now or timezone.now()
     message = OutboundMessage.objects.filter(pk=message_id, state=MessageState.QUEUED).first()
@@ -125,7 +138,7 @@ def deliver(message_id: int, *, now: datetime | None = None) -> str:
     except Exception as error:  # noqa: BLE001 - any transport failure means "retry later".
         log.warning("mail %s attempt %s failed: %s", message.pk, attempts, type(error).__name__)
         failure = {"attempts": attempts, "last_error": describe_failure(error)}
-        if attempts >= settings.HAMSEDA["MAIL_MAX_ATTEMPTS"]:
+        if attempts >= settings.HAMSEDA["MAIL_MAX_ATTEMPTS"] or is_permanent(error):
             OutboundMessage.objects.filter(pk=message.pk).update(
                 state=MessageState.FAILED, locked=b"", **failure
             )

@@ -261,6 +261,34 @@ def test_a_bounce_does_not_write_the_address_into_the_outbox(petition, smtp):
     assert "bounce-8812" not in outbound.last_error
 
 
+@pytest.mark.django_db
+def test_a_permanent_refusal_is_not_retried_and_its_content_is_wiped(petition, smtp):
+    smtp.handler.refuse_recipients = True  # 550: no such mailbox.
+    services.sign_petition(petition, signer(1, email="bounce-8812@example.org"))
+
+    run_tasks()
+
+    outbound = queued_message()
+    assert outbound.state == MessageState.FAILED
+    assert bytes(outbound.locked) == b""
+    assert not delivery_tasks().exists()
+
+
+@pytest.mark.parametrize(
+    ("error", "permanent"),
+    [
+        (smtplib.SMTPRecipientsRefused({"a@example.org": (550, b"unknown")}), True),
+        (smtplib.SMTPRecipientsRefused({"a@example.org": (451, b"try later")}), False),
+        (smtplib.SMTPDataError(554, b"rejected"), True),
+        (smtplib.SMTPDataError(421, b"busy"), False),
+        (smtplib.SMTPAuthenticationError(535, b"bad credentials"), False),
+        (ConnectionRefusedError(111, "Connection refused"), False),
+    ],
+)
+def test_only_a_5xx_refusal_is_permanent(error, permanent):
+    assert mail.is_permanent(error) is permanent
+
+
 @pytest.mark.parametrize(
     ("error", "described"),
     [
