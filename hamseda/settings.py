@@ -155,9 +155,7 @@ else:
 # django-tasks with its database backend: a task enqueued inside a transaction is
 # committed with it, which is what makes "2xx means the confirmation mail is queued"
 # true. It runs on SQLite and PostgreSQL alike.
-TASKS = {
-    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "mail"]}
-}
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "mail"]}}
 
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_URL = env_str("HAMSEDA_EMAIL_URL", (DATA_DIR / "mailbox").as_uri())

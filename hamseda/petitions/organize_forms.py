@@ -1,22 +1,125 @@
 """Forms of the organiser pages: a petition and its texts in each language."""
 
+import secrets
+from datetime import datetime
+from io import BytesIO
+
 from django import forms
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from PIL import Image, ImageOps
 
 from hamseda.campaigns.models import Campaign
 from hamseda.petitions.models import DecisionMaker, Petition
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+# A small file can still decode to a huge bitmap (a "decompression bomb"); 40 megapixels
+# is more than any camera a campaign uses, and far below what exhausts the server.
+MAX_IMAGE_PIXELS = 40_000_000
+# The formats a browser shows everywhere, and what each is stored as. Everything else
+# Pillow can read (TIFF, PSD, EPS, ...) is refused. A GIF is stored as its first frame.
+IMAGE_FORMATS = {"JPEG": ("JPEG", "jpg"), "PNG": ("PNG", "png"), "WEBP": ("WEBP", "webp")}
+IMAGE_FORMATS["GIF"] = IMAGE_FORMATS["PNG"]
+MAX_GOAL = 100_000_000
+MAX_NEW_TARGETS = 20
+
+
+class PetitionImageField(forms.ImageField):
+    """An image checked by size before Pillow reads it, then by format and dimensions.
+
+    Django's ImageField already refuses anything Pillow cannot open and verify.
+    """
+
+    def to_python(self, data):
+        if data and getattr(data, "size", 0) > MAX_IMAGE_BYTES:
+            raise forms.ValidationError(
+                _("The image is too large: at most 5 MB, please."), code="too_large"
+            )
+        image = super().to_python(data)
+        if image is None:
+            return None
+        if image.image.format not in IMAGE_FORMATS:
+            raise forms.ValidationError(
+                _("Please upload a JPEG, PNG, WebP or GIF image."), code="format"
+            )
+        width, height = image.image.size
+        if width * height > MAX_IMAGE_PIXELS:
+            raise forms.ValidationError(
+                _("The image is too large: at most 40 megapixels, please."), code="too_many_pixels"
+            )
+        return image
+
+
+def reencode_image(upload: UploadedFile) -> SimpleUploadedFile:
+    """The uploaded image decoded and saved again, under a random name.
+
+    Re-encoding drops metadata (EXIF can hold the GPS position and the camera of whoever
+    took the photo, which must not be published for a human-rights campaign) and
+    anything hidden after the image data; the random name drops the organiser's file
+    name, which can say more than intended.
+    """
+    upload.seek(0)
+    with Image.open(upload) as original:
+        save_as, extension = IMAGE_FORMATS[original.format]
+        image = ImageOps.exif_transpose(original)
+        if save_as == "JPEG" and image.mode not in {"RGB", "L"}:
+            image = image.convert("RGB")
+        elif save_as == "PNG" and image.mode not in {"RGB", "RGBA", "L", "LA", "P"}:
+            image = image.convert("RGBA")
+        out = BytesIO()
+        image.save(out, format=save_as, **({"quality": 88} if save_as == "JPEG" else {}))
+    return SimpleUploadedFile(
+        f"{secrets.token_hex(8)}.{extension}", out.getvalue(), content_type=f"image/{extension}"
+    )
+
+
+def campaign_label(campaign: Campaign) -> str:
+    text = campaign.text()
+    return f"{text.name} ({campaign.slug})" if text else campaign.slug
 
 
 class PetitionForm(forms.ModelForm):
+    default_language = forms.ChoiceField(label=_("Main language"), choices=settings.LANGUAGES)
+    goal = forms.IntegerField(
+        label=_("First goal"),
+        min_value=1,
+        max_value=MAX_GOAL,
+        initial=100,
+        help_text=_("The page shows the next round number above the signatures so far."),
+    )
+    closing_at = forms.DateTimeField(
+        label=_("Closing date (optional, UTC)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    image = PetitionImageField(
+        label=_("Image"),
+        required=False,
+        help_text=_("JPEG, PNG, WebP or GIF, at most 5 MB. Photo metadata is removed."),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}
+        ),
+    )
     new_targets = forms.CharField(
         label=_("Add decision-makers"),
         help_text=_("One per line: name, then a comma and their position (optional)."),
         required=False,
+        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    field_order = [
+        "slug",
+        "campaign",
+        "default_language",
+        "targets",
+        "new_targets",
+        "goal",
+        "closing_at",
+        "image",
+    ]
 
     class Meta:
         model = Petition
@@ -24,31 +127,43 @@ class PetitionForm(forms.ModelForm):
         labels = {
             "slug": _("Web address (slug)"),
             "campaign": _("Campaign"),
-            "default_language": _("Main language"),
             "targets": _("Decision-makers"),
-            "goal": _("First goal"),
-            "closing_at": _("Closing date (optional)"),
-            "image": _("Image"),
         }
-        widgets = {
-            "closing_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
-            "targets": forms.CheckboxSelectMultiple,
-            "default_language": forms.Select(choices=settings.LANGUAGES),
+        help_texts = {
+            "slug": _("Letters, digits and hyphens, e.g. ban-terror-accounts."),
         }
+        widgets = {"targets": forms.CheckboxSelectMultiple}
 
-    def __init__(self, *args, organization, **kwargs):
+    def __init__(self, *args, organization, now: datetime | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.organization = organization
-        self.fields["campaign"].queryset = Campaign.objects.filter(organization=organization)
+        self.now = now or timezone.now()
+        self.fields["campaign"].queryset = Campaign.objects.filter(
+            organization=organization
+        ).prefetch_related("translations")
+        self.fields["campaign"].label_from_instance = campaign_label
         self.fields["targets"].queryset = DecisionMaker.objects.filter(organization=organization)
         self.fields["targets"].required = False
-        self.fields["goal"].min_value = 1
-        self.fields["goal"].widget.attrs["min"] = 1
+
+    def clean_slug(self) -> str:
+        return self.cleaned_data["slug"].lower()
+
+    def clean_closing_at(self):
+        closing_at = self.cleaned_data.get("closing_at")
+        if closing_at and closing_at <= self.now:
+            raise forms.ValidationError(_("The closing date must be in the future."))
+        return closing_at
 
     def clean_image(self):
         image = self.cleaned_data.get("image")
-        if image and getattr(image, "size", 0) > MAX_IMAGE_BYTES:
-            raise forms.ValidationError(_("The image is too large: at most 5 MB, please."))
+        # A new upload is re-encoded; an image already saved (editing) is kept as is.
+        if isinstance(image, UploadedFile) and getattr(image, "image", None) is not None:
+            try:
+                return reencode_image(image)
+            except (OSError, ValueError) as error:  # Pillow could verify but not convert it.
+                raise forms.ValidationError(
+                    _("This image could not be read. Please save it as JPEG or PNG and try again.")
+                ) from error
         return image
 
     def clean_new_targets(self) -> list[tuple[str, str]]:
@@ -61,6 +176,8 @@ class PetitionForm(forms.ModelForm):
                         _("Each name and position: 200 characters at most.")
                     )
                 targets.append((name.strip(), position.strip()))
+        if len(targets) > MAX_NEW_TARGETS:
+            raise forms.ValidationError(_("Add at most 20 decision-makers at a time."))
         return targets
 
 
@@ -93,7 +210,7 @@ class PetitionTextForm(forms.Form):
         data = super().clean()
         if self.is_filled():
             for field in ("title", "summary", "story"):
-                if not data.get(field):
+                if not data.get(field) and field not in self.errors:
                     self.add_error(field, _("Fill in the title, summary and story together."))
         return data
 

@@ -1,13 +1,22 @@
 """Organiser and moderator pages. Every view checks the user's role in the petition's
-organisation (orgs.permissions); another organisation's member gets a 404."""
+organisation (orgs.permissions); another organisation's member gets a 404, so they do
+not even learn that the petition exists.
+
+These pages show counts only, never personal data (PRIVACY.md rule 5): exports are a
+separate, audited path.
+"""
+
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from hamseda.orgs.models import Organization
@@ -26,6 +35,29 @@ from hamseda.petitions.models import Petition, PetitionState
 from hamseda.petitions.organize_forms import PetitionForm, PetitionTextForm, RejectForm
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+TEXT_FIELDS = ("title", "summary", "story")
+EDITABLE_STATES = {PetitionState.DRAFT, PetitionState.REJECTED}
+MODERATION_ACTIONS = {"approve", "reject", "close", "won"}
+
+
+def organizer_view(view):
+    """Logged in, and never cached: these pages are per user and change by the minute."""
+
+    @wraps(view)
+    @login_required
+    @never_cache
+    def wrapper(request, *args, **kwargs):
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _render(request, template: str, context: dict, *, status: int = 200) -> HttpResponse:
+    context = {
+        "nav_can_moderate": organizations_where(request.user, CAN_MODERATE).exists(),
+        **context,
+    }
+    return render(request, template, context, status=status)
 
 
 def _petition_for(request, slug: str, roles: set[str]) -> Petition:
@@ -40,50 +72,60 @@ def _petition_for(request, slug: str, roles: set[str]) -> Petition:
     return petition
 
 
-@login_required
+@organizer_view
 def dashboard(request: HttpRequest) -> HttpResponse:
     organizations = organizations_where(request.user, CAN_VIEW_NUMBERS)
+    if not organizations.exists():
+        raise PermissionDenied  # Logged in, but not a member of any organisation.
     petitions = (
         Petition.objects.filter(organization__in=organizations)
         .select_related("organization", "campaign")
         .prefetch_related("translations")
         .order_by("organization__name", "-created_at")
     )
-    return render(
+    return _render(
         request,
         "petitions/organize/dashboard.html",
         {
             "petitions": petitions,
-            "can_create": organizations_where(request.user, CAN_EDIT),
-            "can_moderate": organizations_where(request.user, CAN_MODERATE).exists(),
+            "can_create": organizations_where(request.user, CAN_EDIT).exists(),
         },
     )
 
 
+def _text_forms(request, petition: Petition) -> list[PetitionTextForm]:
+    if request.method == "POST":
+        return [PetitionTextForm(request.POST, language=code) for code in LANGUAGE_CODES]
+    existing = {t.language: t for t in petition.translations.all()} if petition.pk else {}
+    return [
+        PetitionTextForm(
+            language=code,
+            initial={f: getattr(existing[code], f) for f in TEXT_FIELDS}
+            if code in existing
+            else None,
+        )
+        for code in LANGUAGE_CODES
+    ]
+
+
 def _edit(request, petition: Petition, organization: Organization, *, creating: bool):
-    text_by_language = {t.language: t for t in petition.translations.all()} if petition.pk else {}
+    """The create and edit page: the petition's settings and its text in each language."""
+    old_image = petition.image.name if petition.image else ""
     if request.method == "POST":
         form = PetitionForm(
             request.POST, request.FILES, instance=petition, organization=organization
         )
-        text_forms = [PetitionTextForm(request.POST, language=code) for code in LANGUAGE_CODES]
     else:
-        form = PetitionForm(instance=petition, organization=organization)
-        text_forms = [
-            PetitionTextForm(
-                language=code,
-                initial={
-                    f: getattr(text_by_language[code], f) for f in ("title", "summary", "story")
-                }
-                if code in text_by_language
-                else None,
-            )
-            for code in LANGUAGE_CODES
-        ]
+        form = PetitionForm(
+            instance=petition,
+            organization=organization,
+            initial={"default_language": request.LANGUAGE_CODE} if creating else None,
+        )
+    text_forms = _text_forms(request, petition)
     if request.method == "POST":
         valid = form.is_valid() & all([f.is_valid() for f in text_forms])
         texts = {
-            f.language: {k: f.cleaned_data[k] for k in ("title", "summary", "story")}
+            f.language: {k: f.cleaned_data[k] for k in TEXT_FIELDS}
             for f in text_forms
             if f.is_valid() and f.is_filled()
         }
@@ -93,81 +135,100 @@ def _edit(request, petition: Petition, organization: Organization, *, creating: 
             valid = False
         if valid:
             petition = form.save(commit=False)
-            services.save_petition(
-                petition,
-                texts=texts,
-                targets=form.cleaned_data["targets"],
-                new_targets=form.cleaned_data["new_targets"],
-            )
-            messages.success(request, _("Saved."))
-            return redirect("organize:petition", slug=petition.slug)
-    status = 400 if request.method == "POST" else 200
-    return render(
+            try:
+                services.save_petition(
+                    petition,
+                    texts=texts,
+                    targets=form.cleaned_data["targets"],
+                    new_targets=form.cleaned_data["new_targets"],
+                )
+            except IntegrityError:
+                # Another request took the slug between validation and saving.
+                form.add_error("slug", _("This web address is already taken."))
+            except services.TransitionRefused:
+                # Submitted or opened by someone else while this form was open.
+                messages.error(request, _("An open petition keeps its wording: people signed it."))
+                return redirect("organize:petition", slug=petition.slug)
+            else:
+                if old_image and petition.image.name != old_image:
+                    petition.image.storage.delete(old_image)
+                messages.success(request, _("Saved."))
+                return redirect("organize:petition", slug=petition.slug)
+    return _render(
         request,
         "petitions/organize/edit.html",
         {
             "form": form,
             "text_forms": text_forms,
+            "text_forms_invalid": any(f.is_bound and f.errors for f in text_forms),
             "petition": petition,
             "creating": creating,
             "organization": organization,
         },
-        status=status,
+        status=400 if request.method == "POST" else 200,
     )
 
 
-@login_required
+@organizer_view
 def create(request: HttpRequest) -> HttpResponse:
     organizations = organizations_where(request.user, CAN_EDIT)
     slug = request.GET.get("org") or request.POST.get("org")
     if slug:
-        organization = get_object_or_404(organizations, slug=slug)
+        organization = get_object_or_404(Organization, slug=slug)
+        role = role_in(request.user, organization)
+        if role is None:
+            raise Http404  # As for petitions: another organisation is not confirmed.
+        if role not in CAN_EDIT:
+            raise PermissionDenied
+    elif not organizations.exists():
+        raise PermissionDenied
     elif organizations.count() == 1:
         organization = organizations.get()
-    elif not organizations:
-        raise PermissionDenied
     else:
-        return render(
+        return _render(
             request, "petitions/organize/choose_org.html", {"organizations": organizations}
         )
     petition = Petition(organization=organization, created_by=request.user)
     return _edit(request, petition, organization, creating=True)
 
 
-@login_required
+@organizer_view
 def edit(request: HttpRequest, slug: str) -> HttpResponse:
     petition = _petition_for(request, slug, CAN_EDIT)
-    if petition.state not in {PetitionState.DRAFT, PetitionState.REJECTED}:
-        messages.error(request, _("An open petition keeps its wording: people signed it."))
+    if petition.state not in EDITABLE_STATES:
+        messages.error(request, _("Only a draft or a rejected petition can be edited."))
         return redirect("organize:petition", slug=slug)
     return _edit(request, petition, petition.organization, creating=False)
 
 
-@login_required
+@organizer_view
 def numbers(request: HttpRequest, slug: str) -> HttpResponse:
     petition = _petition_for(request, slug, CAN_VIEW_NUMBERS)
     live = services.live_numbers(petition)
     peak = max([count for _day, count, _total in live["days"]] or [1])
-    return render(
+    return _render(
         request,
         "petitions/organize/petition.html",
         {
             "petition": petition,
             "text": petition.text(),
+            "languages": [name for code, name in settings.LANGUAGES if code in petition.languages],
             "live": live,
-            "countries": [(country_name(c.country), c.count) for c in live["countries"]],
+            "countries": [(country_name(c.country), c.country, c.count) for c in live["countries"]],
             "days": [(d, n, total, n * 100 // peak) for d, n, total in live["days"]],
             "can_edit": has_role(request.user, petition.organization, CAN_EDIT),
             "can_moderate": has_role(request.user, petition.organization, CAN_MODERATE),
+            "editable": petition.state in EDITABLE_STATES,
+            "reject_form": RejectForm(),
         },
     )
 
 
-@login_required
+@organizer_view
 def preview(request: HttpRequest, slug: str) -> HttpResponse:
     petition = _petition_for(request, slug, CAN_VIEW_NUMBERS)
     text = petition.text()
-    return render(
+    response = render(
         request,
         "petitions/detail.html",
         {
@@ -180,9 +241,11 @@ def preview(request: HttpRequest, slug: str) -> HttpResponse:
             "preview": True,
         },
     )
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
-@login_required
+@organizer_view
 @require_POST
 def submit(request: HttpRequest, slug: str) -> HttpResponse:
     petition = _petition_for(request, slug, CAN_EDIT)
@@ -194,8 +257,7 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("organize:petition", slug=slug)
 
 
-@login_required
-def queue(request: HttpRequest) -> HttpResponse:
+def _queue_page(request, *, status: int = 200, rejecting: Petition | None = None, form=None):
     organizations = organizations_where(request.user, CAN_MODERATE)
     if not organizations.exists():
         raise PermissionDenied
@@ -204,24 +266,34 @@ def queue(request: HttpRequest) -> HttpResponse:
         .select_related("organization")
         .prefetch_related("translations", "targets")
     )
-    return render(
+    submitted = []
+    for petition in petitions.filter(state=PetitionState.SUBMITTED).order_by("submitted_at"):
+        text = petition.text()
+        story = render_story(text.story) if text else ""
+        reject_form = form if rejecting and rejecting.pk == petition.pk else RejectForm()
+        submitted.append((petition, text, story, reject_form))
+    return _render(
         request,
         "petitions/organize/queue.html",
         {
-            "submitted": [
-                (p, p.text(), render_story(p.text().story) if p.text() else "")
-                for p in petitions.filter(state=PetitionState.SUBMITTED).order_by("submitted_at")
-            ],
+            "submitted": submitted,
             "open": petitions.filter(state__in=[PetitionState.OPEN, PetitionState.CLOSED]),
-            "reject_form": RejectForm(),
         },
+        status=status,
     )
 
 
-@login_required
+@organizer_view
+def queue(request: HttpRequest) -> HttpResponse:
+    return _queue_page(request)
+
+
+@organizer_view
 @require_POST
 def moderate(request: HttpRequest, slug: str, action: str) -> HttpResponse:
     petition = _petition_for(request, slug, CAN_MODERATE)
+    if action not in MODERATION_ACTIONS:
+        raise Http404
     try:
         if action == "approve":
             services.approve_petition(petition)
@@ -229,18 +301,27 @@ def moderate(request: HttpRequest, slug: str, action: str) -> HttpResponse:
         elif action == "reject":
             form = RejectForm(request.POST)
             if not form.is_valid():
-                messages.error(request, _("A rejection needs a reason."))
-                return redirect("organize:queue")
+                messages.error(request, _("A rejection needs a reason (at most 2000 characters)."))
+                return _queue_page(request, status=400, rejecting=petition, form=form)
             services.reject_petition(petition, form.cleaned_data["reason"])
-            messages.success(request, _("Rejected."))
+            messages.success(request, _("Rejected. The organisers will see your reason."))
         elif action == "close":
             services.close_petition(petition)
             messages.success(request, _("Closed."))
         elif action == "won":
             services.mark_won(petition)
             messages.success(request, _("Marked as won."))
-        else:
-            raise Http404
     except services.TransitionRefused:
-        messages.error(request, _("That is not possible in the petition's current state."))
+        if action == "approve" and not petition.organization.public_key:
+            messages.error(
+                request,
+                _(
+                    "This organisation has no sealing key yet, so signatures could not be "
+                    "protected. Ask an administrator to run “hamseda keys generate”."
+                ),
+            )
+        else:
+            messages.error(request, _("That is not possible in the petition's current state."))
+    if request.POST.get("return_to") == "petition":
+        return redirect("organize:petition", slug=slug)
     return redirect("organize:queue")
