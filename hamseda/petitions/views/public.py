@@ -13,11 +13,10 @@ from hamseda.petitions.models import Petition
 from hamseda.petitions.sharing import share_links
 
 
-def _public_petition(slug: str) -> Petition:
+def _public_petition(slug: str, *, with_targets: bool = True) -> Petition:
+    related = ("translations", "targets") if with_targets else ("translations",)
     petition = get_object_or_404(
-        Petition.objects.select_related("organization", "campaign").prefetch_related(
-            "translations", "targets"
-        ),
+        Petition.objects.select_related("organization", "campaign").prefetch_related(*related),
         slug=slug,
     )
     if not petition.is_public:
@@ -30,32 +29,38 @@ def _page(request, petition, form, *, status=200, template="petitions/detail.htm
     context = {
         "petition": petition,
         "text": text,
-        "story": render_story(text.story) if text else "",
         "form": form,
-        "signers": [
+        "is_open": petition.is_open(timezone.now()),
+        "share": share_links(request, petition, text),
+        **extra,
+    }
+    if template == "petitions/detail.html":
+        # Only the petition page shows the story and the recent signers; the thank-you
+        # page after each signature skips the Markdown rendering and the query.
+        context["story"] = render_story(text.story) if text else ""
+        context["signers"] = [
             {
                 "name": s["public_name"],
                 "country": country_name(s["country"]),
                 "day": s["validated_at"],
             }
             for s in services.recent_public_signers(petition)
-        ],
-        "is_open": petition.is_open(timezone.now()),
-        "share": share_links(request, petition, text),
-        **extra,
-    }
+        ]
     return render(request, template, context, status=status)
 
 
 @require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     petition = _public_petition(slug)
-    return _page(request, petition, SignatureForm())
+    # A closed or won petition shows why it takes no signatures instead of the form.
+    form = SignatureForm() if petition.is_open(timezone.now()) else None
+    return _page(request, petition, form)
 
 
 @require_POST
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
-    petition = _public_petition(slug)
+    # The thank-you page does not name the targets (an error page loads them lazily).
+    petition = _public_petition(slug, with_targets=False)
     if not petition.is_open(timezone.now()):
         return _page(request, petition, None, status=409)
     form = SignatureForm(request.POST)
