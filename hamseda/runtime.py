@@ -5,15 +5,23 @@ import logging
 import os
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import timezone
+from django_tasks import task
 
 log = logging.getLogger("hamseda")
 
 # Periodic jobs the worker enqueues, with their interval in seconds.
-SCHEDULE = [("hamseda.mail.tasks.requeue_stranded_messages", 300)]
+SCHEDULE = [
+    ("hamseda.petitions.tasks.purge_unconfirmed_signatures", 3600),
+    ("hamseda.runtime.prune_finished_tasks", 24 * 3600),
+]
+# How often the mail loop looks for due messages when it found none, in seconds.
+MAIL_POLL_SECONDS = 1.0
 
 
 def prepare() -> None:
@@ -40,12 +48,30 @@ def _scheduler(stop: threading.Event) -> None:
         stop.wait(5)
 
 
+def _mail_loop(stop: threading.Event) -> None:
+    """Deliver due mail from the outbox until stopped."""
+    from django.db import close_old_connections
+
+    from hamseda.mail.services import deliver_due
+
+    while not stop.is_set():
+        close_old_connections()
+        try:
+            sent = deliver_due()
+        except Exception:  # A database hiccup must not end mail delivery for good.
+            log.exception("mail delivery round failed")
+            sent = 0
+        if not sent:
+            stop.wait(MAIL_POLL_SECONDS)
+
+
 def run_worker(*, install_signals: bool = True, interval: float = 0.5) -> None:
-    """Run background tasks (mail, schedules) until stopped."""
+    """Run background work until stopped: mail delivery, and the scheduled jobs."""
     from django_tasks_db.management.commands.db_worker import Worker
 
     stop = threading.Event()
     threading.Thread(target=_scheduler, args=(stop,), daemon=True, name="scheduler").start()
+    threading.Thread(target=_mail_loop, args=(stop,), daemon=True, name="mail").start()
     worker = Worker(
         queue_names=["*"],
         interval=interval,
@@ -62,6 +88,16 @@ def run_worker(*, install_signals: bool = True, interval: float = 0.5) -> None:
         worker.run()
     finally:
         stop.set()
+
+
+@task()
+def prune_finished_tasks(days: int = 7) -> int:
+    """Delete the records of background tasks that finished more than `days` ago."""
+    from django_tasks_db.models import DBTaskResult
+
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = DBTaskResult.objects.finished().filter(finished_at__lt=cutoff).delete()
+    return deleted
 
 
 def worker(argv: list[str]) -> None:

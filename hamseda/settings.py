@@ -152,10 +152,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Background tasks -----------------------------------------------------------------
-# django-tasks with its database backend: a task enqueued inside a transaction is
-# committed with it, which is what makes "2xx means the confirmation mail is queued"
-# true. It runs on SQLite and PostgreSQL alike.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "mail"]}}
+# django-tasks with its database backend, on SQLite and PostgreSQL alike: scheduled jobs
+# (purging expired pending signatures, …). Mail has its own durable queue, the outbox
+# table (hamseda/mail/services.py).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_URL = env_str("HAMSEDA_EMAIL_URL", (DATA_DIR / "mailbox").as_uri())

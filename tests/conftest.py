@@ -107,11 +107,15 @@ def signer(number: int = 1, **overrides) -> services.Signer:
 
 
 def run_tasks() -> int:
-    """Run every due background task (mail delivery) in this process, like the worker."""
+    """Do in this process what the worker does: deliver due mail, run due tasks."""
     from django.utils.module_loading import import_string
     from django_tasks_db.models import DBTaskResult
 
+    from hamseda.mail.services import deliver_due
+
     ran = 0
+    while sent := deliver_due():
+        ran += sent
     for result in DBTaskResult.objects.ready().order_by("enqueued_at"):
         import_string(result.task_path).call(
             *result.args_kwargs["args"], **result.args_kwargs["kwargs"]

@@ -46,3 +46,20 @@ def test_every_answer_carries_a_strict_content_security_policy(client, db, path)
     policy = client.get(path)["Content-Security-Policy"]
     assert "default-src 'self'" in policy
     assert "unsafe-inline" not in policy
+
+
+@pytest.mark.parametrize(
+    ("path", "language", "expected"),
+    [
+        ("/p/x/", "fa", "/fa/p/x/"),
+        ("/fa/p/x/", "en", "/p/x/"),
+        ("/fa/p/x/", "ps", "/ps/p/x/"),
+        ("/fa", "en", "/"),
+        ("/", "ps", "/ps/"),
+        ("/fashion/", "en", "/fashion/"),
+    ],
+)
+def test_the_language_switcher_points_at_the_same_page(path, language, expected):
+    from hamseda.context import alternate_url
+
+    assert alternate_url(path, language) == expected

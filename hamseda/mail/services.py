@@ -1,10 +1,14 @@
-"""Queueing and delivering e-mail.
+"""Queueing and delivering e-mail. The outbox table is the queue.
 
-`queue_message()` is called inside the caller's transaction: the outbox row and the
-delivery task are committed together with whatever caused the mail (a signature), so
-a 2xx to the signer means the mail is durably queued. `deliver_message()` runs in the
-worker; a failure reschedules it with exponential backoff, so an SMTP outage delays
-mail but loses none.
+`queue_message()` is called inside the caller's transaction: the outbox row commits
+with whatever caused the mail (a signature), so a 2xx to the signer means the mail is
+durably queued. It stores only what the mail needs, encrypted; the mail is rendered at
+delivery, off the signer's request.
+
+The worker (`hamseda worker`) runs `deliver_due()` in a loop: it claims due messages
+with a conditional UPDATE (healthchecks' pattern), sends them, and on failure sets the
+next attempt with exponential backoff. An SMTP outage delays mail but loses none; a
+worker that dies mid-send leaves a lease that expires, and the message is tried again.
 """
 
 import logging
@@ -13,7 +17,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -36,28 +39,34 @@ def queue_message(
     language: str,
     now: datetime | None = None,
 ) -> OutboundMessage:
-    """Render a mail in the reader's language and put it, encrypted, in the outbox.
+    """Put a mail, encrypted, in the outbox; it is rendered when it is delivered.
 
-    The template renders the subject on its first line and the body after a blank line.
+    `context` holds plain JSON values; a `petition_id` in it is loaded as `petition`
+    for the template. The template renders the subject on its first line and the body
+    after a blank line.
     """
-    from hamseda.mail.tasks import deliver_message  # The task module imports this one.
-
     now = now or timezone.now()
-    with translation.override(language):
-        rendered = render_to_string(template, context).strip()
-    subject, _, body = rendered.partition("\n\n")
-    message = OutboundMessage.objects.create(
+    return OutboundMessage.objects.create(
         kind=kind,
-        locked=crypto.lock(
-            {"to": to, "subject": subject.strip(), "body": body.strip() + "\n", "lang": language}
-        ),
+        locked=crypto.lock({"to": to, "template": template, "context": context, "lang": language}),
         created_at=now,
         next_attempt_at=now,
     )
-    # Enqueued in the same transaction on purpose (database task backend): the task row
-    # commits or rolls back with the message and the signature.
-    deliver_message.enqueue(message.pk)
-    return message
+
+
+def render(payload: dict) -> tuple[str, str]:
+    """(subject, body) of a queued mail, in its reader's language."""
+    from hamseda.petitions.models import Petition
+
+    context = dict(payload["context"])
+    if "petition_id" in context:
+        context["petition"] = Petition.objects.prefetch_related("translations").get(
+            pk=context["petition_id"]
+        )
+    with translation.override(payload["lang"]):
+        rendered = render_to_string(payload["template"], context).strip()
+    subject, _, body = rendered.partition("\n\n")
+    return subject.strip(), body.strip() + "\n"
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -106,7 +115,7 @@ def deliver(message_id: int, *, now: datetime | None = None) -> str:
 
     1. Claim the message with a conditional UPDATE: only a queued message that is due
        and whose attempt count is unchanged is taken, and its next attempt is pushed a
-       lease ahead. Of two tasks for the same message (a retry and a requeue), one wins.
+       lease ahead. Of two workers reaching for the same message, one wins.
     2. Send it over the configured transport.
     3. On success wipe the encrypted content and mark it sent; on failure count the
        attempt and schedule another with backoff, or give up after MAIL_MAX_ATTEMPTS
@@ -125,9 +134,10 @@ def deliver(message_id: int, *, now: datetime | None = None) -> str:
     if not claimed:
         return "not-due"
     payload = crypto.unlock(message.locked)
+    subject, body = render(payload)
     email = EmailMessage(
-        subject=payload["subject"],
-        body=payload["body"],
+        subject=subject,
+        body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[payload["to"]],
         headers={"Content-Language": payload.get("lang", "en")},
@@ -143,14 +153,9 @@ def deliver(message_id: int, *, now: datetime | None = None) -> str:
                 state=MessageState.FAILED, locked=b"", **failure
             )
             return MessageState.FAILED
-        from hamseda.mail.tasks import deliver_message
-
-        retry_at = now + retry_delay(attempts)
-        with transaction.atomic():
-            OutboundMessage.objects.filter(pk=message.pk).update(
-                next_attempt_at=retry_at, **failure
-            )
-            deliver_message.using(run_after=retry_at).enqueue(message.pk)
+        OutboundMessage.objects.filter(pk=message.pk).update(
+            next_attempt_at=now + retry_delay(attempts), **failure
+        )
         return "retry"
     OutboundMessage.objects.filter(pk=message.pk).update(
         state=MessageState.SENT, sent_at=now, locked=b"", attempts=attempts, last_error=""
@@ -158,22 +163,12 @@ def deliver(message_id: int, *, now: datetime | None = None) -> str:
     return MessageState.SENT
 
 
-def requeue_stranded(*, now: datetime | None = None, grace: timedelta = timedelta(minutes=10)):
-    """Re-enqueue queued messages whose delivery task was lost (e.g. pruned or crashed).
-
-    Run by the worker periodically; `deliver()` claims messages, so an extra task for a
-    message that still has one sends it only once.
-    """
-    from hamseda.mail.tasks import deliver_message
-
+def deliver_due(*, now: datetime | None = None, limit: int = 100) -> int:
+    """Deliver the messages that are due, oldest first. Returns how many were sent."""
     now = now or timezone.now()
-    stranded = list(
-        OutboundMessage.objects.filter(
-            state=MessageState.QUEUED, next_attempt_at__lt=now - grace
-        ).values_list("pk", flat=True)[:1000]
+    due = list(
+        OutboundMessage.objects.filter(state=MessageState.QUEUED, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
     )
-    for message_id in stranded:
-        with transaction.atomic():
-            OutboundMessage.objects.filter(pk=message_id).update(next_attempt_at=now)
-            deliver_message.enqueue(message_id)
-    return len(stranded)
+    return sum(deliver(message_id, now=now) == MessageState.SENT for message_id in due)

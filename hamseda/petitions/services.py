@@ -124,33 +124,34 @@ def sign_petition(petition: Petition, signer: Signer, *, now: datetime | None = 
     fingerprint = crypto.email_fingerprint(email)
     sealed = crypto.seal(organization.public_key, record)
     token, token_hash = _token()
-    context = {"petition": petition, "first_name": first_name}
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                Signature.objects.create(
-                    petition=petition,
-                    email_fingerprint=fingerprint,
-                    token_hash=token_hash,
-                    token_sent_at=now,
-                    sealed=sealed,
-                    key_id=crypto.key_id(organization.public_key),
-                    country=signer.country,
-                    public_name=first_name[:100] if signer.show_name else "",
-                    keep_updated=signer.keep_updated,
-                    created_at=now,
-                )
-        except IntegrityError:
+    context = {"petition_id": petition.pk, "first_name": first_name}
+    try:
+        # One transaction, no savepoint: a duplicate aborts it and is handled after.
+        with transaction.atomic():
+            Signature.objects.create(
+                petition=petition,
+                email_fingerprint=fingerprint,
+                token_hash=token_hash,
+                token_sent_at=now,
+                sealed=sealed,
+                key_id=crypto.key_id(organization.public_key),
+                country=signer.country,
+                public_name=first_name[:100] if signer.show_name else "",
+                keep_updated=signer.keep_updated,
+                created_at=now,
+            )
+            queue_message(
+                kind="confirm-signature",
+                to=email,
+                template="petitions/mail/confirm.txt",
+                context={**context, "url": confirmation_url(petition, token, signer.language)},
+                language=signer.language,
+                now=now,
+            )
+    except IntegrityError:
+        with transaction.atomic():
             _notify_duplicate(petition, fingerprint, email, signer.language, context, now)
-            return SignatureOutcome.DUPLICATE
-        queue_message(
-            kind="confirm-signature",
-            to=email,
-            template="petitions/mail/confirm.txt",
-            context={**context, "url": confirmation_url(petition, token, signer.language)},
-            language=signer.language,
-            now=now,
-        )
+        return SignatureOutcome.DUPLICATE
     return SignatureOutcome.NEW
 
 
@@ -463,3 +464,17 @@ def record_confirmed_signature(
     except IntegrityError:
         return SignatureOutcome.DUPLICATE
     return SignatureOutcome.NEW
+
+
+def purge_unconfirmed(*, now: datetime | None = None) -> int:
+    """Delete pending signatures whose confirmation link has expired.
+
+    The confirmation mail promises it: without confirmation nothing is counted, and
+    the record is deleted. Pending signatures are never counted, so no counter changes.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.HAMSEDA["CONFIRMATION_DAYS"])
+    deleted, _ = Signature.objects.filter(
+        state=SignatureState.PENDING, token_sent_at__lt=cutoff
+    ).delete()
+    return deleted

@@ -15,11 +15,9 @@ from aiosmtpd.controller import Controller
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from hamseda.mail import services as mail
 from hamseda.mail.models import MessageState, OutboundMessage
-from hamseda.mail.tasks import deliver_message
 from hamseda.mail.transport import BadEmailUrl, connection_from_url
 from hamseda.petitions import services
 from tests.conftest import make_org, make_petition, run_tasks, signer
@@ -111,10 +109,6 @@ def queued_message() -> OutboundMessage:
     return OutboundMessage.objects.get()
 
 
-def delivery_tasks():
-    return DBTaskResult.objects.filter(task_path="hamseda.mail.tasks.deliver_message")
-
-
 # --- the whole flow -----------------------------------------------------------------------
 
 
@@ -161,26 +155,30 @@ def test_a_dari_signer_gets_a_dari_mail_with_a_dari_link(client, petition, smtp)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_real_worker_delivers_the_mail(client, smtp):
-    from django_tasks_db.management.commands.db_worker import Worker
+def test_the_workers_mail_loop_delivers_the_mail(client, smtp, monkeypatch):
+    import threading as threads
+
+    from hamseda import runtime
 
     petition = make_petition(make_org().organization)
     client.post(reverse("petitions:sign", args=[petition.slug]), FORM)
-    worker = Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,  # Stop once no task is left.
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    )
-    worker.run()
+    stop = threads.Event()
+    original = mail.deliver_due
+
+    def deliver_then_stop(**kwargs):
+        sent = original(**kwargs)
+        if sent:
+            stop.set()
+        return sent
+
+    monkeypatch.setattr(mail, "deliver_due", deliver_then_stop)
+    loop = threads.Thread(target=runtime._mail_loop, args=(stop,))
+    loop.start()
+    loop.join(timeout=60)
+    stop.set()
 
     assert len(smtp.received) == 1
     assert queued_message().state == MessageState.SENT
-    assert list(delivery_tasks().values_list("status", flat=True)) == ["SUCCESSFUL"]
 
 
 # --- outages, retries, giving up ---------------------------------------------------------
@@ -190,27 +188,19 @@ def test_the_real_worker_delivers_the_mail(client, smtp):
 def test_an_smtp_outage_delays_the_mail_but_loses_nothing(petition, smtp):
     services.sign_petition(petition, signer(1))
     smtp.stop()
-    before = timezone.now()
-
     run_tasks()
 
     outbound = queued_message()
     assert outbound.state == MessageState.QUEUED
     assert outbound.attempts == 1
     assert bytes(outbound.locked) != b""  # Still there to be sent.
-    assert outbound.next_attempt_at > before
-    retry = delivery_tasks().get()
-    assert retry.status == "READY"
-    assert retry.args_kwargs["args"] == [outbound.pk]
-    assert retry.run_after == outbound.next_attempt_at
-    assert retry.run_after > timezone.now()
+    assert outbound.next_attempt_at > timezone.now()
     assert run_tasks() == 0  # Not due yet: the worker leaves it alone.
 
     smtp.start()
     later = outbound.next_attempt_at + timedelta(seconds=1)
-    assert mail.deliver(outbound.pk, now=later) == MessageState.SENT
-    # The retry task, when it comes due, finds nothing left to do.
-    assert deliver_message.call(outbound.pk) == "gone"
+    assert mail.deliver_due(now=later) == 1
+    assert mail.deliver_due(now=later) == 0  # Nothing left to do.
 
     assert len(smtp.received) == 1
     assert smtp.handler.envelopes[0][1] == ["signer1@example.org"]
@@ -241,8 +231,6 @@ def test_retries_back_off_and_give_up_after_the_last_attempt(petition, smtp, set
     assert outbound.attempts == 4
     assert bytes(outbound.locked) == b""  # Given up: the address is wiped too.
     assert outbound.last_error == "ConnectionRefusedError: Connection refused"
-    # One task from signing plus one per retry; none after giving up.
-    assert delivery_tasks().count() == 4
     smtp.start()
     assert mail.deliver(message_id, now=when + timedelta(days=1)) == "gone"
     assert smtp.received == []
@@ -271,7 +259,7 @@ def test_a_permanent_refusal_is_not_retried_and_its_content_is_wiped(petition, s
     outbound = queued_message()
     assert outbound.state == MessageState.FAILED
     assert bytes(outbound.locked) == b""
-    assert not delivery_tasks().exists()
+    assert mail.deliver_due(now=timezone.now() + timedelta(days=1)) == 0
 
 
 @pytest.mark.parametrize(
@@ -360,35 +348,37 @@ def test_two_racing_deliveries_of_one_message_send_it_once(smtp):
 
 
 @pytest.mark.django_db
-def test_a_message_whose_task_was_lost_is_requeued_and_delivered_once(petition, smtp):
-    an_hour_ago = timezone.now() - timedelta(hours=1)
-    services.sign_petition(petition, signer(1), now=an_hour_ago)
-    delivery_tasks().delete()  # The task was lost (pruned, or a crashed worker).
-
-    assert mail.requeue_stranded() == 1
-    assert run_tasks() == 1
-    assert len(smtp.received) == 1
-    assert queued_message().state == MessageState.SENT
-    assert mail.requeue_stranded() == 0
-    assert run_tasks() == 0
-    assert len(smtp.received) == 1
-
-
-@pytest.mark.django_db
-def test_requeueing_a_message_that_still_has_its_task_sends_it_once(petition, smtp):
-    an_hour_ago = timezone.now() - timedelta(hours=1)
-    services.sign_petition(petition, signer(1), now=an_hour_ago)
-
-    assert mail.requeue_stranded() == 1
-    assert run_tasks() == 2  # The original task and the requeued one.
-    assert len(smtp.received) == 1
-
-
-@pytest.mark.django_db
-def test_a_fresh_message_is_not_requeued(petition, smtp):
+def test_a_message_held_by_a_worker_that_died_is_sent_after_its_lease(petition, smtp):
     services.sign_petition(petition, signer(1))
-    assert mail.requeue_stranded() == 0
-    assert delivery_tasks().count() == 1
+    message = queued_message()
+    now = timezone.now()
+    # A worker claimed it, then died before sending: the lease is all that is left.
+    OutboundMessage.objects.filter(pk=message.pk).update(next_attempt_at=now + mail.LEASE)
+
+    assert mail.deliver_due(now=now) == 0
+    assert mail.deliver_due(now=now + mail.LEASE + timedelta(seconds=1)) == 1
+    assert len(smtp.received) == 1
+
+
+@pytest.mark.django_db
+def test_mail_is_delivered_oldest_first_and_in_bounded_rounds(petition, smtp):
+    start = timezone.now() - timedelta(minutes=5)
+    for number in range(5):
+        services.sign_petition(petition, signer(number), now=start + timedelta(seconds=number))
+
+    assert mail.deliver_due(limit=2) == 2
+    assert [m["To"] for m in smtp.received] == ["signer0@example.org", "signer1@example.org"]
+    assert mail.deliver_due() == 3
+
+
+@pytest.mark.django_db
+def test_the_mail_is_rendered_in_the_signers_language_at_delivery(petition, smtp):
+    services.sign_petition(petition, signer(1, language="fa"))
+    assert b"Maryam" not in bytes(queued_message().locked)  # Encrypted, not rendered text.
+
+    run_tasks()
+
+    assert "حساب‌ها را مسدود کنید" in smtp.received[0]["Subject"]
 
 
 # --- transport URLs ----------------------------------------------------------------------

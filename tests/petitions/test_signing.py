@@ -155,3 +155,28 @@ def test_the_dari_page_is_right_to_left_and_translated(client, petition):
     assert response.status_code == 200
     assert 'dir="rtl"' in response.text
     assert "حساب‌ها را مسدود کنید" in response.text
+
+
+def test_the_thank_you_page_is_shared_and_holds_nothing_personal(client, petition):
+    first = client.post(sign_url(petition), FORM)
+    second = client.post(
+        sign_url(petition), {**FORM, "first_name": "Zarghuna", "email": "zarghuna@example.org"}
+    )
+    assert first.content == second.content
+    assert "Maryam" not in first.text
+    assert "csrfmiddlewaretoken" not in first.text
+    assert petition.signatures.count() == 2
+
+
+def test_expired_pending_signatures_are_deleted_and_confirmed_ones_kept(petition, now):
+    services.sign_petition(petition, signer(1), now=now - services.timedelta(days=20))
+    services.record_confirmed_signature(petition, signer(2), now=now - services.timedelta(days=20))
+    services.sign_petition(petition, signer(3), now=now)
+
+    assert services.purge_unconfirmed(now=now) == 1
+    assert sorted(petition.signatures.values_list("state", flat=True)) == [
+        SignatureState.PENDING,
+        SignatureState.VALIDATED,
+    ]
+    petition.refresh_from_db()
+    assert petition.signature_count == 1

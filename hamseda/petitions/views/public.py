@@ -1,3 +1,4 @@
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -12,16 +13,56 @@ from hamseda.petitions.markdown import render_story
 from hamseda.petitions.models import Petition
 from hamseda.petitions.sharing import share_links
 
+# How long the rendered thank-you page of a petition is reused, in seconds.
+THANKS_PAGE_SECONDS = 60
 
-def _public_petition(slug: str, *, with_targets: bool = True) -> Petition:
-    related = ("translations", "targets") if with_targets else ("translations",)
+
+def _public_petition(slug: str) -> Petition:
     petition = get_object_or_404(
-        Petition.objects.select_related("organization", "campaign").prefetch_related(*related),
+        Petition.objects.select_related("organization", "campaign").prefetch_related(
+            "translations", "targets"
+        ),
         slug=slug,
     )
     if not petition.is_public:
         raise Http404
     return petition
+
+
+def _petition_to_sign(slug: str) -> Petition:
+    """Only what signing needs (one query); an error page loads the rest lazily."""
+    petition = get_object_or_404(
+        Petition.objects.select_related("organization").only(
+            "id",
+            "slug",
+            "state",
+            "closing_at",
+            "campaign_id",
+            "default_language",
+            "signature_count",
+            "invalidated_count",
+            "goal",
+            "organization__public_key",
+        ),
+        slug=slug,
+    )
+    if not petition.is_public:
+        raise Http404
+    return petition
+
+
+def _thanks_page(request: HttpRequest, petition: Petition) -> HttpResponse:
+    """The "check your inbox" page. It is the same for every anonymous signer of a
+    petition in one language (nothing personal, no form), so its HTML is rendered once
+    a minute rather than for every signature of a viral peak."""
+    if request.user.is_authenticated:
+        return _thanks_page(request, petition)
+    key = f"hamseda:thanks:{petition.pk}:{current_language()}"
+    html = cache.get(key)
+    if html is None:
+        html = _page(request, petition, None, template="petitions/signed.html").content
+        cache.set(key, html, THANKS_PAGE_SECONDS)
+    return HttpResponse(html)
 
 
 def _page(request, petition, form, *, status=200, template="petitions/detail.html", **extra):
@@ -59,8 +100,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
-    # The thank-you page does not name the targets (an error page loads them lazily).
-    petition = _public_petition(slug, with_targets=False)
+    petition = _petition_to_sign(slug)
     if not petition.is_open(timezone.now()):
         return _page(request, petition, None, status=409)
     form = SignatureForm(request.POST)
@@ -73,7 +113,7 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         return _page(request, petition, None, status=409)
     # Same page for a new and a repeated signature: the browser must not learn whether
     # an address has signed; the mail tells its owner (see services.sign_petition).
-    return _page(request, petition, None, template="petitions/signed.html")
+    return _thanks_page(request, petition)
 
 
 @never_cache
