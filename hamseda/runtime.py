@@ -110,7 +110,7 @@ def _server_options(argv: list[str], prog: str) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1))
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=4)
     if prog.endswith("demo"):
         parser.add_argument(
             "--no-serve", action="store_true", help="Set up the demo, then stop before serving."

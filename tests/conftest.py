@@ -38,6 +38,15 @@ def _no_network(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: cached pages of one test's petition must
+    not be served in the next test, which may reuse its slug."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _english_by_default():
     """Each test starts in English: a request to /fa/… must not leave Dari active for
     the next test's reverse() or gettext."""

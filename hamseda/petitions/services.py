@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from hamseda.mail.services import queue_message
+from hamseda.petitions import pagecache
 from hamseda.petitions.models import (
     CountryCount,
     DailyCount,
@@ -250,6 +251,8 @@ def _transition(petition: Petition, allowed: set[str], **changes) -> Petition:
         changed = Petition.objects.filter(pk=petition.pk, state__in=allowed).update(**changes)
         if not changed:
             raise TransitionRefused(f"{petition.slug} is {petition.state}")
+        # Cached public pages show the old state (a sign form on a closed petition).
+        transaction.on_commit(lambda: pagecache.forget(petition.slug))
     petition.refresh_from_db()
     return petition
 

@@ -180,3 +180,34 @@ def test_expired_pending_signatures_are_deleted_and_confirmed_ones_kept(petition
     ]
     petition.refresh_from_db()
     assert petition.signature_count == 1
+
+
+def test_each_reader_of_the_cached_page_gets_a_token_that_lets_them_sign(petition):
+    import re
+
+    from django.test import Client
+
+    url = reverse("petitions:detail", args=[petition.slug])
+    for number in range(2):
+        reader = Client(enforce_csrf_checks=True)
+        page = reader.get(url).text
+        assert "placeholder" not in page
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        response = reader.post(
+            sign_url(petition),
+            {**FORM, "email": f"reader{number}@example.org", "csrfmiddlewaretoken": token},
+        )
+        assert response.status_code == 200
+    assert petition.signatures.count() == 2
+
+
+def test_closing_a_petition_drops_its_cached_page_at_once(
+    client, petition, django_capture_on_commit_callbacks
+):
+    url = reverse("petitions:detail", args=[petition.slug])
+    assert 'name="email"' in client.get(url).text
+    with django_capture_on_commit_callbacks(execute=True):
+        services.close_petition(petition)
+    page = client.get(url).text
+    assert 'name="email"' not in page
+    assert "closed" in page

@@ -6,15 +6,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from hamseda.languages import current_language
-from hamseda.petitions import services
+from hamseda.petitions import pagecache, services
 from hamseda.petitions.countries import country_name
 from hamseda.petitions.forms import SignatureForm
 from hamseda.petitions.markdown import render_story
 from hamseda.petitions.models import Petition
 from hamseda.petitions.sharing import share_links
-
-# How long the rendered thank-you page of a petition is reused, in seconds.
-THANKS_PAGE_SECONDS = 60
 
 
 def _public_petition(slug: str) -> Petition:
@@ -57,11 +54,11 @@ def _thanks_page(request: HttpRequest, petition: Petition) -> HttpResponse:
     a minute rather than for every signature of a viral peak."""
     if request.user.is_authenticated:
         return _thanks_page(request, petition)
-    key = f"hamseda:thanks:{petition.pk}:{current_language()}"
+    key = pagecache.thanks_page_key(petition.slug, current_language())
     html = cache.get(key)
     if html is None:
         html = _page(request, petition, None, template="petitions/signed.html").content
-        cache.set(key, html, THANKS_PAGE_SECONDS)
+        cache.set(key, html, pagecache.THANKS_PAGE_SECONDS)
     return HttpResponse(html)
 
 
@@ -90,12 +87,27 @@ def _page(request, petition, form, *, status=200, template="petitions/detail.htm
     return render(request, template, context, status=status)
 
 
-@require_GET
-def detail(request: HttpRequest, slug: str) -> HttpResponse:
+def _detail_page(request: HttpRequest, slug: str, **extra) -> HttpResponse:
     petition = _public_petition(slug)
     # A closed or won petition shows why it takes no signatures instead of the form.
     form = SignatureForm() if petition.is_open(timezone.now()) else None
-    return _page(request, petition, form)
+    return _page(request, petition, form, **extra)
+
+
+@require_GET
+def detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The petition page; for anonymous readers from a cache of a few seconds
+    (petitions.pagecache), with each reader's own CSRF token put in."""
+    if request.user.is_authenticated:
+        return _detail_page(request, slug)
+    key = pagecache.petition_page_key(slug, current_language())
+    html = cache.get(key)
+    if html is None:
+        # Rendered with a placeholder for the token; an unknown slug raises 404 here.
+        html = _detail_page(request, slug, csrf_token=pagecache.CSRF_PLACEHOLDER).content
+        html = html.decode()
+        cache.set(key, html, pagecache.PETITION_PAGE_SECONDS)
+    return HttpResponse(pagecache.with_csrf_token(request, html))
 
 
 @require_POST

@@ -1,0 +1,43 @@
+"""Short-lived caches of the public petition pages, shared by every anonymous reader.
+
+At a viral peak thousands of people open the same petition page and get the same
+thank-you page; rendering each anew costs more than the signature itself. A page is
+cached per petition and language for a few seconds (the count on it may be that much
+behind), and dropped at once when the petition changes state.
+
+The petition page carries a form, so its CSRF token cannot be shared: the cached HTML
+holds a placeholder that is replaced by the reader's own token on every request.
+"""
+
+from django.core.cache import cache
+from django.middleware.csrf import get_token
+
+from hamseda.languages import CODES
+
+PETITION_PAGE_SECONDS = 5
+THANKS_PAGE_SECONDS = 60
+CSRF_PLACEHOLDER = "hamseda-csrf-placeholder-3f9a1c"
+
+
+def petition_page_key(slug: str, language: str) -> str:
+    return f"hamseda:page:{slug}:{language}"
+
+
+def thanks_page_key(slug: str, language: str) -> str:
+    return f"hamseda:thanks:{slug}:{language}"
+
+
+def with_csrf_token(request, html: str) -> str:
+    """The cached page with the reader's own CSRF token (which also sets the cookie)."""
+    return html.replace(CSRF_PLACEHOLDER, get_token(request))
+
+
+def forget(slug: str) -> None:
+    """Drop every cached page of a petition (called when its state changes).
+
+    With a per-process cache (no HAMSEDA_REDIS_URL) other server processes keep theirs
+    until it expires, a few seconds later.
+    """
+    cache.delete_many(
+        [key(slug, code) for code in CODES for key in (petition_page_key, thanks_page_key)]
+    )
