@@ -455,6 +455,45 @@ def run_wrk(server: Server, cookie: str, token: str, concurrency: int, seconds: 
     }
 
 
+def read_page_rate(server: Server, concurrency: int, seconds: float) -> dict:
+    """GET the petition page (what every signer loads first) with wrk's own script-less
+    mode: requests/s and latency for an anonymous reader."""
+    url = f"{server.base}/p/{SLUG}/"
+    done = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(min(4, concurrency)),
+            "-c",
+            str(concurrency),
+            "-d",
+            f"{seconds}s",
+            "--latency",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    )
+    text = done.stdout
+    rate = float(text.split("Requests/sec:")[1].split()[0])
+    latency = {
+        line.split()[0]: line.split()[1]
+        for line in text.splitlines()
+        if line.strip().startswith(("50%", "99%"))
+    }
+    non_2xx = int(text.split("Non-2xx or 3xx responses:")[1].split()[0]) if "Non-2xx" in text else 0
+    return {
+        "concurrency": concurrency,
+        "seconds": seconds,
+        "per_second": rate,
+        "p50": latency.get("50%"),
+        "p99": latency.get("99%"),
+        "non_2xx": non_2xx,
+    }
+
+
 def cpu_per_sign(cpu: dict, signs: int) -> dict:
     """CPU milliseconds per accepted signature, and what that would allow on this many
     cores with nothing else running: an estimate for when the machine is shared (the
@@ -548,6 +587,10 @@ def bench_database(kind: str, options, work_dir: Path) -> dict:
                 f"raw {run['raw_insert']['per_second']}/s"
             )
             report["runs"].append(run)
+        page_seconds = max(5, options.seconds // 3)
+        log(f"{kind}: reading the petition page at concurrency 32 for {page_seconds} s")
+        report["page_reads"] = read_page_rate(server, 32, page_seconds)
+        log(f"{kind}: petition page {report['page_reads']['per_second']:.0f} req/s")
         report["server_errors_logged"] = server.errors_logged()
     finally:
         if server is not None:
@@ -585,6 +628,17 @@ def table(reports: list[dict]) -> str:
                 f"| {run['raw_insert']['per_second']:.0f} | {run['ratio_to_raw']:.2f} "
                 f"| {cpu_ms} | {run['idle_machine_estimate']} | {others:.0f}% |"
             )
+    lines += [
+        "",
+        "| database | petition page GET/s (c=32) | p50 | p99 | non-2xx |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for report in reports:
+        if reads := report.get("page_reads"):
+            lines.append(
+                f"| {report['database']} | {reads['per_second']:.0f} | {reads['p50']} "
+                f"| {reads['p99']} | {reads['non_2xx']} |"
+            )
     return "\n".join(lines)
 
 
@@ -597,7 +651,7 @@ def parse_args(argv=None):
     parser.add_argument("--databases", default="sqlite,postgres", help="sqlite,postgres")
     parser.add_argument("--quick", action="store_true", help="5 s runs at concurrency 8 only")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    parser.add_argument("--threads", type=int, default=8, help="threads per worker (default 8)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
     parser.add_argument("--warmup", type=int, default=5, help="warm-up seconds")
     parser.add_argument("--raw-seconds", type=float, default=10, help="raw INSERT test seconds")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
