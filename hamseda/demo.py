@@ -3,12 +3,14 @@
 Idempotent: run twice, it finds what it made the first time and prints the same login.
 """
 
+import io
 import random
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -162,6 +164,22 @@ def load_demo() -> str:
     return text
 
 
+def _demo_image() -> ContentFile:
+    """A plain banner in the campaign's colour with its hashtag (no photo of anyone)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (1200, 630), "#1f6f5c")
+    draw = ImageDraw.Draw(image)
+    for band in range(0, 630, 6):  # A soft vertical gradient.
+        shade = 95 + band // 12
+        draw.rectangle([0, band, 1200, band + 6], fill=(31, shade, 92))
+    draw.text((80, 230), "#BanTaliban", fill="white", font=ImageFont.load_default(120))
+    draw.text((84, 400), "Demo image", fill="#d7efe6", font=ImageFont.load_default(40))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=True)
+    return ContentFile(buffer.getvalue(), name="demo-banner.png")
+
+
 def _load_campaign(organization: Organization) -> None:
     campaign, _ = Campaign.objects.get_or_create(
         slug="ban-taliban",
@@ -191,6 +209,7 @@ def _load_campaign(organization: Organization) -> None:
         slug="suspend-taliban-accounts",
         goal=500,
         closing_at=now + timedelta(days=60),
+        image=_demo_image(),
     )
     texts = {
         lang: dict(zip(("title", "summary", "story"), value, strict=True))

@@ -78,4 +78,5 @@ def test_the_demo_is_idempotent(db, settings, tmp_path):
     assert petition.signature_count >= 300
     assert petition.country_counts.count() >= 10
     assert set(petition.languages) == {"en", "fa", "ps"}
+    assert petition.image.name.endswith(".png")
     assert (tmp_path / "keys" / "demo-alliance.key").exists()
