@@ -20,6 +20,16 @@ from hamseda.vault import crypto
 
 PASSWORD = "a-long-test-password"
 
+# A valid POST to /p/<slug>/sign (without the CSRF token, which the test client skips).
+SIGN_FORM = {
+    "first_name": "Maryam",
+    "last_name": "Ahmadi",
+    "email": "maryam@example.org",
+    "country": "AF",
+    "postcode": "",
+    "reason": "For my sisters",
+}
+
 
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch):

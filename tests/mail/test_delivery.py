@@ -20,16 +20,9 @@ from hamseda.mail import services as mail
 from hamseda.mail.models import MessageState, OutboundMessage
 from hamseda.mail.transport import BadEmailUrl, connection_from_url
 from hamseda.petitions import services
-from tests.conftest import make_org, make_petition, run_tasks, signer
+from tests.conftest import SIGN_FORM, make_org, make_petition, run_tasks, signer
 
-FORM = {
-    "first_name": "Maryam",
-    "last_name": "Ahmadi",
-    "email": "maryam@example.org",
-    "country": "AF",
-    "postcode": "",
-    "reason": "",
-}
+FORM = {**SIGN_FORM, "reason": ""}
 
 
 def free_port() -> int:

@@ -21,16 +21,9 @@ from hamseda.petitions import services
 from hamseda.petitions.countries import CODES
 from hamseda.petitions.models import Signature
 from hamseda.vault import crypto
-from tests.conftest import confirmation_link, make_petition, run_tasks, signer
+from tests.conftest import SIGN_FORM, confirmation_link, make_petition, run_tasks, signer
 
-FORM = {
-    "first_name": "Maryam",
-    "last_name": "Ahmadi",
-    "email": "maryam@example.org",
-    "country": "AF",
-    "postcode": "1010",
-    "reason": "For my sisters",
-}
+FORM = {**SIGN_FORM, "postcode": "1010"}
 FIELDS = ["first_name", "last_name", "email", "country", "postcode", "reason"]
 MAX_LENGTH = {"first_name": 100, "last_name": 100, "email": 254, "postcode": 20, "reason": 1000}
 TOO_LONG = "This is too long: at most %(limit_value)d characters, please."

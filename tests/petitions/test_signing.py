@@ -5,16 +5,9 @@ from django.urls import reverse
 
 from hamseda.petitions import services
 from hamseda.petitions.models import CountryCount, Signature, SignatureState
-from tests.conftest import confirmation_link, run_tasks, signer
+from tests.conftest import SIGN_FORM, confirmation_link, run_tasks, signer
 
-FORM = {
-    "first_name": "Maryam",
-    "last_name": "Ahmadi",
-    "email": "maryam@example.org",
-    "country": "AF",
-    "postcode": "",
-    "reason": "For my sisters",
-}
+FORM = SIGN_FORM
 
 
 def sign_url(petition):
