@@ -35,9 +35,10 @@ run: install ## Set up the embedded demo in ./var and serve it on http://127.0.0
 
 demo: run
 
-lint: install ## ruff: lint and formatting check.
+lint: install ## ruff (lint and formatting), mypy on the service layer.
 	$(BIN)/ruff check hamseda tests bench
 	$(BIN)/ruff format --check hamseda tests bench
+	$(BIN)/mypy
 
 format: install ## Format the code and fix what ruff can.
 	$(BIN)/ruff format hamseda tests bench

@@ -16,7 +16,7 @@ def role_in(user: AbstractBaseUser | AnonymousUser, organization: Organization) 
     if not user.is_authenticated:
         return None
     return (
-        Membership.objects.filter(user=user, organization=organization)
+        Membership.objects.filter(user_id=user.pk, organization=organization)
         .values_list("role", flat=True)
         .first()
     )

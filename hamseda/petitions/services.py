@@ -6,6 +6,7 @@ inside the same transaction, so what the caller is told has happened has happene
 
 import secrets
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -405,8 +406,8 @@ def save_petition(
     petition: Petition,
     *,
     texts: dict[str, dict],
-    targets=(),
-    new_targets: list[tuple[str, str]] = (),
+    targets: Iterable = (),
+    new_targets: Iterable[tuple[str, str]] = (),
 ) -> Petition:
     """Save a petition (new or edited) with its texts per language, in one transaction.
 

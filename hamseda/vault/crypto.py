@@ -75,7 +75,7 @@ def seal(public_key: str, record: dict) -> bytes:
     return box.encrypt(json.dumps(record, ensure_ascii=False).encode())
 
 
-def unseal(secret_key: str, sealed: bytes) -> dict:
+def unseal(secret_key: str, sealed: bytes | memoryview) -> dict:
     box = nacl.public.SealedBox(parse_secret_key(secret_key))
     return json.loads(box.decrypt(bytes(sealed)).decode())
 
@@ -114,6 +114,6 @@ def lock(payload: dict) -> bytes:
     return box.encrypt(json.dumps(payload, ensure_ascii=False).encode())
 
 
-def unlock(locked: bytes) -> dict:
+def unlock(locked: bytes | memoryview) -> dict:
     box = nacl.secret.SecretBox(_derive("outbox"))
     return json.loads(box.decrypt(bytes(locked)).decode())
