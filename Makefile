@@ -51,7 +51,7 @@ messages: install ## Extract translatable strings into the .po files, then compi
 test: install system-deps lint test-sqlite test-postgres ## Lint, then all tests on SQLite and PostgreSQL.
 
 test-sqlite: install
-	$(BIN)/pytest -q
+	HAMSEDA_TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q
 
 test-postgres: install
 	@if $(PY) bench/services.py postgres $(TEST_PG_URL); then \
