@@ -159,7 +159,9 @@ def sign_petition(petition: Petition, signer: Signer, *, now: datetime | None = 
 
 def _notify_duplicate(petition, fingerprint, email, language, context, now) -> None:
     existing = Signature.objects.filter(petition=petition, email_fingerprint=fingerprint).first()
-    if existing is None:  # Withdrawn between our insert and this read: nothing to say.
+    if existing is None or existing.state == SignatureState.INVALIDATED:
+        # Withdrawn since our insert failed, or removed by moderators: neither the
+        # "confirm" nor the "already counted" mail would be true, so none is sent.
         return
     token, token_hash = _token()
     # The conditional update both rate-limits and, for a pending signature, replaces

@@ -204,3 +204,18 @@ def test_closing_a_petition_drops_its_cached_page_at_once(
     page = client.get(url).text
     assert 'name="email"' not in page
     assert "closed" in page
+
+
+def test_signing_again_after_an_invalidation_sends_no_mail_and_counts_nothing(
+    petition, outbox, now
+):
+    services.sign_petition(petition, signer(1), now=now - services.RESEND_INTERVAL * 2)
+    run_tasks()
+    outbox.clear()
+    Signature.objects.update(state=SignatureState.INVALIDATED)
+
+    assert services.sign_petition(petition, signer(1), now=now) == "duplicate"
+    run_tasks()
+    assert outbox == []
+    petition.refresh_from_db()
+    assert petition.signature_count == 0
