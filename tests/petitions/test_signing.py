@@ -219,3 +219,11 @@ def test_signing_again_after_an_invalidation_sends_no_mail_and_counts_nothing(
     assert outbox == []
     petition.refresh_from_db()
     assert petition.signature_count == 0
+
+
+def test_a_logged_in_organizer_can_sign_too(client, petition, owner):
+    client.force_login(owner)
+    response = client.post(sign_url(petition), FORM)
+    assert response.status_code == 200
+    assert "Almost done" in response.text
+    assert petition.signatures.count() == 1

@@ -53,7 +53,7 @@ def _thanks_page(request: HttpRequest, petition: Petition) -> HttpResponse:
     petition in one language (nothing personal, no form), so its HTML is rendered once
     a minute rather than for every signature of a viral peak."""
     if request.user.is_authenticated:
-        return _thanks_page(request, petition)
+        return _page(request, petition, None, template="petitions/signed.html")
     key = pagecache.thanks_page_key(petition.slug, current_language())
     html = cache.get(key)
     if html is None:
