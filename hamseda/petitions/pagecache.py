@@ -27,6 +27,15 @@ def thanks_page_key(slug: str, language: str) -> str:
     return f"hamseda:thanks:{slug}:{language}"
 
 
+def cached_html(key: str, seconds: int, render) -> str:
+    """The page under `key`, rendered by `render()` (an HttpResponse) when missing."""
+    html = cache.get(key)
+    if html is None:
+        html = render().content.decode()
+        cache.set(key, html, seconds)
+    return html
+
+
 def with_csrf_token(request, html: str) -> str:
     """The cached page with the reader's own CSRF token (which also sets the cookie)."""
     return html.replace(CSRF_PLACEHOLDER, get_token(request))

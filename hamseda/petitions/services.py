@@ -91,6 +91,34 @@ def sealed_record(signer: Signer, now: datetime) -> dict:
     }
 
 
+def _create_signature(
+    petition: Petition,
+    signer: Signer,
+    record: dict,
+    *,
+    fingerprint: str,
+    token_hash: str,
+    now: datetime,
+    **extra,
+) -> Signature:
+    """Insert a signature row: the record sealed to the organisation's key, the keyed
+    fingerprint of the e-mail, and only the opted-in first name in the clear."""
+    public_key = petition.organization.public_key
+    return Signature.objects.create(
+        petition=petition,
+        email_fingerprint=fingerprint,
+        token_hash=token_hash,
+        token_sent_at=now,
+        sealed=crypto.seal(public_key, record),
+        key_id=crypto.key_id(public_key),
+        country=signer.country,
+        public_name=record["first_name"][:100] if signer.show_name else "",
+        keep_updated=signer.keep_updated,
+        created_at=now,
+        **extra,
+    )
+
+
 def _token() -> tuple[str, str]:
     token = secrets.token_urlsafe(24)
     return token, crypto.token_hash(token)
@@ -120,27 +148,16 @@ def sign_petition(petition: Petition, signer: Signer, *, now: datetime | None = 
     now = now or timezone.now()
     if not petition.is_open(now):
         raise PetitionNotOpen(petition.slug)
-    organization = petition.organization
     record = sealed_record(signer, now)
     email, first_name = record["email"], record["first_name"]
     fingerprint = crypto.email_fingerprint(email)
-    sealed = crypto.seal(organization.public_key, record)
     token, token_hash = _token()
     context = {"petition_id": petition.pk, "first_name": first_name}
     try:
         # One transaction, no savepoint: a duplicate aborts it and is handled after.
         with transaction.atomic():
-            Signature.objects.create(
-                petition=petition,
-                email_fingerprint=fingerprint,
-                token_hash=token_hash,
-                token_sent_at=now,
-                sealed=sealed,
-                key_id=crypto.key_id(organization.public_key),
-                country=signer.country,
-                public_name=first_name[:100] if signer.show_name else "",
-                keep_updated=signer.keep_updated,
-                created_at=now,
+            _create_signature(
+                petition, signer, record, fingerprint=fingerprint, token_hash=token_hash, now=now
             )
             queue_message(
                 kind="confirm-signature",
@@ -447,23 +464,17 @@ def record_confirmed_signature(
     or the demo data): sealed and fingerprinted like any other, counted at once, no mail.
     """
     now = now or timezone.now()
-    organization = petition.organization
     record = sealed_record(signer, now)
-    first_name = record["first_name"]
     try:
         with transaction.atomic():
-            Signature.objects.create(
-                petition=petition,
-                state=SignatureState.VALIDATED,
-                email_fingerprint=crypto.email_fingerprint(record["email"]),
+            _create_signature(
+                petition,
+                signer,
+                record,
+                fingerprint=crypto.email_fingerprint(record["email"]),
                 token_hash=_token()[1],
-                token_sent_at=now,
-                sealed=crypto.seal(organization.public_key, record),
-                key_id=crypto.key_id(organization.public_key),
-                country=signer.country,
-                public_name=first_name[:100] if signer.show_name else "",
-                keep_updated=signer.keep_updated,
-                created_at=now,
+                now=now,
+                state=SignatureState.VALIDATED,
                 validated_at=now,
             )
             count_confirmation(petition.pk, signer.country, now)

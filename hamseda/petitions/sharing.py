@@ -6,10 +6,9 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 
-def share_links(request, petition, text) -> dict:
-    url = settings.BASE_URL + request.path.split("/sign")[0].split("/confirm/")[0]
-    if not url.endswith("/"):
-        url += "/"
+def share_links(petition, text) -> dict:
+    # reverse() in the active language gives the /fa/… or /ps/… page for those readers.
+    url = settings.BASE_URL + petition.get_absolute_url()
     title = text.title if text else petition.slug
     tags = (
         " ".join(f"#{tag}" for tag in petition.campaign.hashtag_list) if petition.campaign else ""

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from hamseda.languages import CODES as LANGUAGES
 from hamseda.orgs.models import Organization
 from hamseda.orgs.permissions import (
     CAN_EDIT,
@@ -34,7 +35,6 @@ from hamseda.petitions.markdown import render_story
 from hamseda.petitions.models import Petition, PetitionState
 from hamseda.petitions.organize_forms import PetitionForm, PetitionTextForm, RejectForm
 
-LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 TEXT_FIELDS = ("title", "summary", "story")
 EDITABLE_STATES = {PetitionState.DRAFT, PetitionState.REJECTED}
 MODERATION_ACTIONS = {"approve", "reject", "close", "won"}
@@ -95,7 +95,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def _text_forms(request, petition: Petition) -> list[PetitionTextForm]:
     if request.method == "POST":
-        return [PetitionTextForm(request.POST, language=code) for code in LANGUAGE_CODES]
+        return [PetitionTextForm(request.POST, language=code) for code in LANGUAGES]
     existing = {t.language: t for t in petition.translations.all()} if petition.pk else {}
     return [
         PetitionTextForm(
@@ -104,7 +104,7 @@ def _text_forms(request, petition: Petition) -> list[PetitionTextForm]:
             if code in existing
             else None,
         )
-        for code in LANGUAGE_CODES
+        for code in LANGUAGES
     ]
 
 

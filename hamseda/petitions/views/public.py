@@ -1,4 +1,3 @@
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -54,11 +53,11 @@ def _thanks_page(request: HttpRequest, petition: Petition) -> HttpResponse:
     a minute rather than for every signature of a viral peak."""
     if request.user.is_authenticated:
         return _page(request, petition, None, template="petitions/signed.html")
-    key = pagecache.thanks_page_key(petition.slug, current_language())
-    html = cache.get(key)
-    if html is None:
-        html = _page(request, petition, None, template="petitions/signed.html").content
-        cache.set(key, html, pagecache.THANKS_PAGE_SECONDS)
+    html = pagecache.cached_html(
+        pagecache.thanks_page_key(petition.slug, current_language()),
+        pagecache.THANKS_PAGE_SECONDS,
+        lambda: _page(request, petition, None, template="petitions/signed.html"),
+    )
     return HttpResponse(html)
 
 
@@ -69,7 +68,7 @@ def _page(request, petition, form, *, status=200, template="petitions/detail.htm
         "text": text,
         "form": form,
         "is_open": petition.is_open(timezone.now()),
-        "share": share_links(request, petition, text),
+        "share": share_links(petition, text),
         **extra,
     }
     if template == "petitions/detail.html":
@@ -100,13 +99,12 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     (petitions.pagecache), with each reader's own CSRF token put in."""
     if request.user.is_authenticated:
         return _detail_page(request, slug)
-    key = pagecache.petition_page_key(slug, current_language())
-    html = cache.get(key)
-    if html is None:
+    html = pagecache.cached_html(
+        pagecache.petition_page_key(slug, current_language()),
+        pagecache.PETITION_PAGE_SECONDS,
         # Rendered with a placeholder for the token; an unknown slug raises 404 here.
-        html = _detail_page(request, slug, csrf_token=pagecache.CSRF_PLACEHOLDER).content
-        html = html.decode()
-        cache.set(key, html, pagecache.PETITION_PAGE_SECONDS)
+        lambda: _detail_page(request, slug, csrf_token=pagecache.CSRF_PLACEHOLDER),
+    )
     return HttpResponse(pagecache.with_csrf_token(request, html))
 
 
