@@ -4,8 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON ?= python3
-# Debian packages for the browser tests, PDF and image work, and load tests.
-APT_PACKAGES := chromium poppler-utils fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0 libfribidi0 wrk gettext
+# Debian packages for the browser tests, PDF and image work, load tests, and pg_dump
+# (postgresql-client) for `hamseda backup` on PostgreSQL.
+APT_PACKAGES := chromium poppler-utils fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0 libfribidi0 wrk gettext postgresql-client
 TEST_PG_URL ?= postgres://postgres@127.0.0.1:5432/hamseda
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 

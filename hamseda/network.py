@@ -44,3 +44,24 @@ def client_address(request):
 def is_loopback(request) -> bool:
     address = client_address(request)
     return address is not None and address.is_loopback
+
+
+def client_fingerprint(request, *, now=None) -> str:
+    """A daily-rotating keyed fingerprint of the client's address, for rate limits and
+    fraud trends (PRIVACY.md rule 4): 16 hex characters, never the address itself.
+
+    The key is derived from the server secret and the UTC date, so yesterday's
+    fingerprints cannot be linked to today's, and nobody without the server secret can
+    test an address against them. IPv6 clients are taken per /64, the block one
+    household or phone usually gets, so an address rotating inside it stays one client.
+    """
+    from hamseda.vault.crypto import day_fingerprint
+
+    address = client_address(request)
+    if address is None:
+        text = "unknown"
+    elif address.version == 6 and address.ipv4_mapped is None:
+        text = str(ipaddress.ip_network(f"{address}/64", strict=False))
+    else:
+        text = str(getattr(address, "ipv4_mapped", None) or address)
+    return day_fingerprint("network", text, now=now)

@@ -18,6 +18,8 @@ log = logging.getLogger("hamseda")
 # Periodic jobs the worker enqueues, with their interval in seconds.
 SCHEDULE = [
     ("hamseda.petitions.tasks.purge_unconfirmed_signatures", 3600),
+    ("hamseda.vault.tasks.purge_personal_data", 24 * 3600),
+    ("hamseda.vault.tasks.prune_erasure_mail_limits", 3600),
     ("hamseda.runtime.prune_finished_tasks", 24 * 3600),
 ]
 # How often the mail loop looks for due messages when it found none, in seconds.
@@ -132,6 +134,8 @@ def run_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
         "threads": threads,
         "accesslog": "-",
         "access_log_format": '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
+        # Holds both of gunicorn's logs to the privacy rules, whatever the format says.
+        "logger_class": "hamseda.privatelogs.GunicornLogger",
         "forwarded_allow_ips": ",".join(settings.TRUSTED_PROXIES) or "127.0.0.1",
         "timeout": 60,
         "graceful_timeout": 20,

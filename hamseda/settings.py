@@ -31,6 +31,21 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    """A whole number from the environment; a typo stops the start rather than being
+    read as some other number (a retention of "3O5" days must not become 0)."""
+    value = env_str(name)
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, not {value!r}.") from None
+    if number < minimum:
+        raise RuntimeError(f"{name} must be at least {minimum}.")
+    return number
+
+
 DATA_DIR = Path(env_str("HAMSEDA_DATA_DIR", "var")).resolve()
 DEBUG = env_bool("HAMSEDA_DEBUG")
 BASE_URL = env_str("HAMSEDA_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -72,10 +87,14 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "hamseda.orgs",
     "hamseda.campaigns",
     "hamseda.petitions",
     "hamseda.vault",
+    "hamseda.integrity",
     "hamseda.mail",
     "hamseda.api",
 ]
@@ -91,6 +110,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
 ]
 
 ROOT_URLCONF = "hamseda.urls"
@@ -161,11 +181,41 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 EMAIL_URL = env_str("HAMSEDA_EMAIL_URL", (DATA_DIR / "mailbox").as_uri())
 DEFAULT_FROM_EMAIL = env_str("HAMSEDA_FROM_EMAIL", "Hamseda <noreply@hamseda.invalid>")
 EMAIL_TIMEOUT = 20
+# Supporters' mail goes through the encrypted outbox (hamseda.mail); this backend is for
+# organizer account mail sent by django-allauth.
+EMAIL_BACKEND = "hamseda.mail.transport.UrlBackend"
 
 # --- Auth -----------------------------------------------------------------------------
-LOGIN_URL = "login"
+# Organizer logins go through django-allauth: e-mail + password, then a second factor
+# (TOTP, recovery codes or a passkey) for everyone who has set one up. Owners and
+# organizers must set one up before they can export or mail supporters (orgs.permissions).
+# Nobody signs up: owners add members (orgs), operators use `hamseda createorganizer`.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "organize:dashboard"
 LOGOUT_REDIRECT_URL = "home"
+ACCOUNT_ADAPTER = "hamseda.orgs.adapters.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_PREVENT_ENUMERATION = True
+# Guessing passwords or codes: allauth counts failures per client and per account in the
+# cache. The "client" is a daily-rotating keyed fingerprint, never the IP address
+# (orgs.adapters, PRIVACY.md rule 4).
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
+MFA_ADAPTER = "hamseda.orgs.adapters.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_TOTP_ISSUER = "Hamseda"
+# Passkeys need a secure origin; plain-HTTP installs other than localhost offer TOTP.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
@@ -179,7 +229,10 @@ LANG_INFO.setdefault("ps", {"bidi": True, "code": "ps", "name": "Pashto", "name_
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fa", _("Dari")), ("ps", _("Pashto"))]
 LANGUAGES_BIDI = ["fa", "ps", "ar", "he", "ur", "ckb"]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# hamseda/locale: our own strings. hamseda/locale_allauth: the strings of the django-allauth
+# pages we show (login, two-factor), in Dari (from allauth's Persian) and Pashto (ours);
+# see docs/translations.md.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_allauth"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -205,24 +258,71 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 CSRF_FAILURE_VIEW = "hamseda.views.csrf_failure"
+HTTPS = BASE_URL.startswith("https://")
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# "same-origin", not "no-referrer": no other site ever learns which page a reader came
+# from (a confirmation link, a petition), but a same-origin form POST keeps its Origin
+# and Referer. Under "no-referrer" browsers send "Origin: null" with every form
+# (Fetch standard), Django's CSRF check rightly refuses it, and nobody could sign;
+# tests/browser/test_referrer_policy.py shows it in Chromium. Our server logs no Referer.
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The Content-Security-Policy and Permissions-Policy: hamseda/middleware.py.
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if HTTPS:
+    # Once a browser has seen the site over HTTPS it refuses plain HTTP for a year, so
+    # a network in between (a regime's ISP) cannot strip TLS from a later visit.
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HAMSEDA_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("HAMSEDA_HSTS_PRELOAD")
+    if not SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        # security.W005: the operator turned it off on purpose, for a host whose
+        # subdomains are served over plain HTTP by someone else.
+        SILENCED_SYSTEM_CHECKS.append("security.W005")
+    if not SECURE_HSTS_PRELOAD:
+        # security.W021 asks for "preload": a request to browser makers to hard-code
+        # HTTPS for the whole registrable domain, hard to undo for months. Only the
+        # domain's owner can decide that (HAMSEDA_HSTS_PRELOAD=1); the header protects
+        # every returning visitor without it.
+        SILENCED_SYSTEM_CHECKS.append("security.W021")
+    SECURE_SSL_REDIRECT = True
+    # A load balancer or a local Prometheus asks over plain HTTP on the private side;
+    # neither answer has anything secret (metrics needs loopback or an organizer's
+    # session, whose cookie is never sent over HTTP).
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+if TRUSTED_PROXIES:
+    # Behind a TLS-terminating proxy Django sees plain HTTP; the proxy says
+    # "X-Forwarded-Proto: https". The header is believed only from the trusted
+    # proxies' addresses (SecurityHeadersMiddleware drops it from anyone else), and the
+    # proxy must set it itself, overwriting what a client sent (docs/privacy.md).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Logging: never IP addresses, query strings or personal data (PRIVACY.md rule 4) ---
+# Every handler goes through hamseda.privatelogs.PrivacyFilter: no request objects (POST
+# data, cookies, addresses), no exception messages (they may quote input), no query
+# strings, e-mail or client addresses, or tokens in paths. The server's access log is
+# gunicorn's (hamseda.runtime, hamseda.privatelogs.GunicornLogger).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"private": {"()": "hamseda.privatelogs.PrivacyFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["private"]}
+    },
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
-        # django.request logs "Not Found: /path?query" with the request attached.
+        # Django's defaults give "django" a mail_admins handler whose report holds the
+        # request's POST data and META; no handlers here, so records go to the root's.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # django.request logs every 404 and 4xx as a warning; only errors matter here.
         "django.request": {"level": "ERROR"},
-        "django.server": {"level": "ERROR"},
+        # runserver's request log has the client address and the query string.
+        "django.server": {"handlers": [], "level": "ERROR", "propagate": True},
         "django_tasks": {"level": "WARNING"},
         "django_tasks_db": {"level": "WARNING"},
     },
@@ -236,4 +336,14 @@ HAMSEDA = {
     # (doubled after each failure).
     "MAIL_MAX_ATTEMPTS": 12,
     "MAIL_RETRY_SECONDS": 30,
+    # Retention (PRIVACY.md rule 8): the sealed personal data of a petition closed (or
+    # won) longer than this many days is deleted, leaving only its counts.
+    "RETENTION_DAYS": env_int("HAMSEDA_RETENTION_DAYS", 365, minimum=1),
+    # The organisation's owners and organizers are warned by mail this many days before
+    # the purge; the purge waits until the warning is that old (0: no warning).
+    "RETENTION_WARNING_DAYS": env_int("HAMSEDA_RETENTION_WARNING_DAYS", 30),
+    # Erasure by e-mail address: how long the mailed link works, and how often one
+    # address can be sent such a link (so the form cannot mail-bomb anyone).
+    "ERASURE_LINK_HOURS": env_int("HAMSEDA_ERASURE_LINK_HOURS", 48, minimum=1),
+    "ERASURE_MAIL_MINUTES": env_int("HAMSEDA_ERASURE_MAIL_MINUTES", 10, minimum=1),
 }

@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.static import serve
 
@@ -9,6 +8,7 @@ from hamseda import views
 from hamseda.api.views import api
 from hamseda.campaigns import views as campaign_views
 from hamseda.petitions.urls import organize_patterns
+from hamseda.vault.views.privacy import privacy
 
 handler400 = "hamseda.views.bad_request"
 handler403 = "hamseda.views.forbidden"
@@ -26,15 +26,13 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", campaign_views.home, name="home"),
     path("c/<slug:slug>/", campaign_views.detail, name="campaign"),
+    path("privacy/", privacy, name="privacy"),
     path("", include("hamseda.petitions.urls")),
     path("organize/", include(organize_patterns)),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(
-            template_name="orgs/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("organize/org/", include("hamseda.orgs.urls")),
+    path("organize/org/", include("hamseda.integrity.urls")),
+    path("organize/", include(("hamseda.vault.export_urls", "export"))),
+    path("", include(("hamseda.vault.erasure_urls", "erasure"))),
+    path("accounts/", include("allauth.urls")),
     prefix_default_language=False,
 )

@@ -27,6 +27,10 @@ def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def forbidden(request: HttpRequest, exception=None) -> HttpResponse:
+    from hamseda.orgs.permissions import TwoFactorRequired
+
+    if isinstance(exception, TwoFactorRequired):
+        return render(request, "errors/two_factor_required.html", status=403)
     return render(request, "errors/403.html", status=403)
 
 

@@ -194,3 +194,12 @@ def analyst(org):
 def outsider(db):
     other = make_org("other-org")
     return _user(other.organization, "outsider@example.org", Role.OWNER)
+
+
+def with_two_factor(user):
+    """The user with a TOTP authenticator, so pages that need two-factor login let them in
+    (orgs.permissions.check_access(..., two_factor=True)). Returns the user."""
+    from tests.two_factor import enable_two_factor
+
+    enable_two_factor(user)
+    return user

@@ -4,50 +4,21 @@
 Each runs as a real subprocess on its own data folder (SQLite) and loopback port.
 """
 
-import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-HAMSEDA = [sys.executable, "-m", "hamseda"]
+from tests.installs import HAMSEDA, demo_install, free_port, wait_for
 
 
 @pytest.fixture
 def environment(tmp_path):
-    env = {
-        **os.environ,
-        "HAMSEDA_DATA_DIR": str(tmp_path / "var"),
-        "HAMSEDA_EMAIL_URL": (tmp_path / "var" / "mailbox").as_uri(),
-        "DJANGO_SETTINGS_MODULE": "hamseda.settings",
-    }
-    for name in ("HAMSEDA_DATABASE_URL", "HAMSEDA_SECRET_KEY", "HAMSEDA_BASE_URL"):
-        env.pop(name, None)
-    subprocess.run(
-        [*HAMSEDA, "demo", "--no-serve"], env=env, check=True, capture_output=True, timeout=120
-    )
-    return env
-
-
-def wait_for(predicate, timeout: float = 30.0):
-    """Poll until `predicate()` is true; this bounds a wait, it asserts no speed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A demo install in its own data folder (SQLite)."""
+    return demo_install(tmp_path)
 
 
 def test_demo_prints_a_login_and_runs_twice(environment):
@@ -118,3 +89,19 @@ def test_worker_delivers_queued_mail_and_stops_on_sigterm(environment):
     assert "worker-test@example.org" in delivered
     assert "/confirm/" in delivered
     assert worker.returncode == 0
+
+
+def test_a_real_install_has_an_append_only_audit_log(environment):
+    """The demo's database (migrated with production settings) refuses to rewrite the
+    audit log, even through raw SQL."""
+    import sqlite3
+
+    database = Path(environment["HAMSEDA_DATA_DIR"]) / "hamseda.sqlite3"
+    with sqlite3.connect(database) as connection:
+        triggers = {
+            row[0]
+            for row in connection.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
+        }
+        assert {"audit_no_update", "audit_no_delete"} <= triggers
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            connection.execute("DELETE FROM integrity_auditevent")

@@ -41,3 +41,12 @@ def connection_from_url(url: str | None = None) -> BaseEmailBackend:
     if parts.scheme == "locmem":  # Tests only: django.core.mail.outbox.
         return get_connection("django.core.mail.backends.locmem.EmailBackend")
     raise BadEmailUrl(f"HAMSEDA_EMAIL_URL scheme {parts.scheme!r} is not supported.")
+
+
+class UrlBackend(BaseEmailBackend):
+    """Django's EMAIL_BACKEND for mail sent at once rather than through the outbox:
+    organizer account mail from django-allauth (password reset, 2FA notices). It
+    sends through whatever HAMSEDA_EMAIL_URL names."""
+
+    def send_messages(self, email_messages):
+        return connection_from_url().send_messages(email_messages)

@@ -43,3 +43,27 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.role} of {self.organization}"
+
+
+class SealingKey(models.Model):
+    """Every public key an organisation has sealed data to, newest first.
+
+    `Organization.public_key` is the current one (what new records are sealed to);
+    retired keys stay listed so organisers know which secret key opens which records
+    (each sealed record carries its `key_id`).
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="sealing_keys"
+    )
+    key_id = models.CharField(max_length=16, unique=True)
+    public_key = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    created_by = models.CharField(max_length=254, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.key_id} ({self.organization})"

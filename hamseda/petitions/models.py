@@ -74,10 +74,17 @@ class Petition(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
+    # When signing ended: set by close_petition(), and by mark_won() if it was still
+    # open. The retention period (vault.retention) runs from here.
     closed_at = models.DateTimeField(null=True, blank=True)
     won_at = models.DateTimeField(null=True, blank=True)
+    # Retention (PRIVACY.md rule 8, vault.retention): when the organisers were warned of
+    # the coming purge, and when the signatures' personal data was deleted. A purged
+    # petition keeps its counts, which can then no longer be recounted.
+    retention_warned_at = models.DateTimeField(null=True, blank=True)
+    personal_data_purged_at = models.DateTimeField(null=True, blank=True)
 
-    # Denormalised counters, kept by services.count_confirmation() and repaired by
+    # Denormalised counters, kept by counting.count_confirmation() and repaired by
     # `hamseda recount`. Only validated signatures count.
     signature_count = models.PositiveIntegerField(default=0)
     invalidated_count = models.PositiveIntegerField(default=0)
@@ -170,8 +177,11 @@ class Signature(models.Model):
 
     class Meta:
         constraints = [
+            # Fingerprint first: the index behind the constraint also finds every
+            # signature of one address on all petitions, which erasure by e-mail address
+            # (vault.erasure) does from a public form, without a scan or another index.
             models.UniqueConstraint(
-                fields=["petition", "email_fingerprint"], name="one_signature_per_email"
+                fields=["email_fingerprint", "petition"], name="one_signature_per_email"
             ),
             models.CheckConstraint(
                 condition=Q(state__in=SignatureState.values), name="signature_state_valid"

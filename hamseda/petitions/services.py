@@ -8,21 +8,18 @@ import secrets
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from hamseda.mail.services import queue_message
-from hamseda.petitions import pagecache
+from hamseda.petitions import counting, pagecache, withdrawal
 from hamseda.petitions.models import (
-    CountryCount,
-    DailyCount,
     Petition,
     PetitionState,
     Signature,
@@ -156,14 +153,18 @@ def sign_petition(petition: Petition, signer: Signer, *, now: datetime | None = 
     try:
         # One transaction, no savepoint: a duplicate aborts it and is handled after.
         with transaction.atomic():
-            _create_signature(
+            signature = _create_signature(
                 petition, signer, record, fingerprint=fingerprint, token_hash=token_hash, now=now
             )
             queue_message(
                 kind="confirm-signature",
                 to=email,
                 template="petitions/mail/confirm.txt",
-                context={**context, "url": confirmation_url(petition, token, signer.language)},
+                context={
+                    **context,
+                    "url": confirmation_url(petition, token, signer.language),
+                    **withdrawal.supporter_links(petition, signature.pk, signer.language),
+                },
                 language=signer.language,
                 now=now,
             )
@@ -201,7 +202,11 @@ def _notify_duplicate(petition, fingerprint, email, language, context, now) -> N
         kind="duplicate-signature",
         to=email,
         template=template,
-        context={**context, "url": url},
+        context={
+            **context,
+            "url": url,
+            **withdrawal.supporter_links(petition, existing.pk, language),
+        },
         language=language,
         now=now,
     )
@@ -235,31 +240,8 @@ def confirm_signature(petition: Petition, token: str, *, now: datetime | None = 
         )
         if not changed:
             return ConfirmOutcome.ALREADY
-        count_confirmation(petition.pk, signature.country, now)
+        counting.count_confirmation(petition.pk, signature.country, now)
     return ConfirmOutcome.CONFIRMED
-
-
-def _bump(model, lookup: dict, amount: int) -> None:
-    """count += amount on the row matching `lookup`, creating it if it does not exist."""
-    if model.objects.filter(**lookup).update(count=F("count") + amount):
-        return
-    try:
-        with transaction.atomic():
-            model.objects.create(**lookup, count=amount)
-    except IntegrityError:
-        # Created by a concurrent transaction between our UPDATE and INSERT.
-        model.objects.filter(**lookup).update(count=F("count") + amount)
-
-
-def count_confirmation(petition_id: int, country: str, now: datetime, amount: int = 1) -> None:
-    """Add validated signatures to the petition's counters (call inside a transaction).
-
-    The petition row is updated first: on PostgreSQL its row lock orders concurrent
-    confirmations of one petition, so the per-country and per-day rows never deadlock.
-    """
-    Petition.objects.filter(pk=petition_id).update(signature_count=F("signature_count") + amount)
-    _bump(CountryCount, {"petition_id": petition_id, "country": country}, amount)
-    _bump(DailyCount, {"petition_id": petition_id, "day": now.date()}, amount)
 
 
 # --- petition life cycle --------------------------------------------------------------
@@ -333,69 +315,6 @@ def mark_won(petition: Petition, *, now: datetime | None = None) -> Petition:
         won_at=now,
         closed_at=petition.closed_at or now,
     )
-
-
-# --- numbers --------------------------------------------------------------------------
-
-
-def recount(petition: Petition) -> dict:
-    """Rebuild every denormalised counter of a petition from its signatures.
-
-    The repair path for the counters (`hamseda recount`). Runs in one transaction;
-    on PostgreSQL the petition row is locked so no confirmation interleaves.
-    """
-    with transaction.atomic():
-        Petition.objects.select_for_update().filter(pk=petition.pk).first()
-        validated = Signature.objects.filter(petition=petition, state=SignatureState.VALIDATED)
-        by_country = dict(
-            validated.values_list("country").annotate(n=Count("id")).values_list("country", "n")
-        )
-        by_day = dict(
-            validated.annotate(day=TruncDate("validated_at", tzinfo=UTC))
-            .values_list("day")
-            .annotate(n=Count("id"))
-            .values_list("day", "n")
-        )
-        CountryCount.objects.filter(petition=petition).delete()
-        CountryCount.objects.bulk_create(
-            CountryCount(petition=petition, country=c, count=n) for c, n in by_country.items()
-        )
-        DailyCount.objects.filter(petition=petition).delete()
-        DailyCount.objects.bulk_create(
-            DailyCount(petition=petition, day=d, count=n) for d, n in by_day.items()
-        )
-        total = sum(by_country.values())
-        invalidated = Signature.objects.filter(
-            petition=petition, state=SignatureState.INVALIDATED
-        ).count()
-        Petition.objects.filter(pk=petition.pk).update(
-            signature_count=total, invalidated_count=invalidated
-        )
-    return {"signature_count": total, "countries": len(by_country), "invalidated": invalidated}
-
-
-def live_numbers(petition: Petition) -> dict:
-    """What an organiser's dashboard shows. Pending is counted over an index, bounded by
-    the pending signatures that exist (they expire), and only on organiser pages."""
-    counts = dict(
-        Signature.objects.filter(petition=petition)
-        .values_list("state")
-        .annotate(n=Count("id"))
-        .values_list("state", "n")
-    )
-    days = list(petition.daily_counts.values_list("day", "count"))
-    cumulative, running = [], 0
-    for day, count in days:
-        running += count
-        cumulative.append((day, count, running))
-    return {
-        "confirmed": petition.signature_count,
-        "pending": counts.get(SignatureState.PENDING, 0),
-        "invalidated": counts.get(SignatureState.INVALIDATED, 0),
-        "countries": list(petition.country_counts.all()),
-        "days": cumulative,
-        "counted_total": petition.country_counts.aggregate(n=Sum("count"))["n"] or 0,
-    }
 
 
 def recent_public_signers(petition: Petition, limit: int = 10):
@@ -477,7 +396,7 @@ def record_confirmed_signature(
                 state=SignatureState.VALIDATED,
                 validated_at=now,
             )
-            count_confirmation(petition.pk, signer.country, now)
+            counting.count_confirmation(petition.pk, signer.country, now)
     except IntegrityError:
         return SignatureOutcome.DUPLICATE
     return SignatureOutcome.NEW

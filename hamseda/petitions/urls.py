@@ -8,6 +8,7 @@ urlpatterns = [
     path("p/<slug:slug>/", public.detail, name="detail"),
     path("p/<slug:slug>/sign", public.sign, name="sign"),
     path("p/<slug:slug>/confirm/<str:token>", public.confirm, name="confirm"),
+    path("p/<slug:slug>/withdraw/<str:token>", public.withdraw, name="withdraw"),
 ]
 
 organize_patterns = (

@@ -101,6 +101,19 @@ def email_fingerprint(address: str) -> str:
     return hmac.new(_derive("email-fingerprint"), canonical.encode(), hashlib.sha256).hexdigest()
 
 
+def day_fingerprint(purpose: str, value: str, *, now=None) -> str:
+    """HMAC of `value` under a key that changes every UTC day: 16 hex characters.
+
+    For network fingerprints (PRIVACY.md rule 4): the same client is the same
+    fingerprint all day, and a different, unlinkable one tomorrow.
+    """
+    from django.utils import timezone
+
+    day = (now or timezone.now()).date().isoformat()
+    key = _derive(f"{purpose}:{day}")
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:16]
+
+
 def token_hash(token: str) -> str:
     """What the database keeps of a confirmation token: its SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()

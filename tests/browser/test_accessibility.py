@@ -59,7 +59,7 @@ def test_the_organizer_pages_have_no_accessibility_violations(site, new_page):
     page = new_page(javascript=True, viewport={"width": 1280, "height": 900})
     page.goto(f"{site}/accounts/login/")
     assert violations(page) == []
-    page.fill("#id_username", owner.email)
+    page.fill("#id_login", owner.email)
     page.fill("#id_password", PASSWORD)
     page.click("form button[type=submit]")
     for path in (
@@ -69,6 +69,54 @@ def test_the_organizer_pages_have_no_accessibility_violations(site, new_page):
         "/organize/moderate/",
     ):
         page.goto(site + path)
+        assert violations(page) == [], path
+
+
+@pytest.mark.parametrize("language", ["en", "fa", "ps"])
+def test_the_privacy_and_erasure_pages_have_no_accessibility_violations(site, new_page, language):
+    make_story_petition(make_org().organization)
+    prefix = "" if language == "en" else f"/{language}"
+    page = new_page(javascript=True)
+    for path in ("/privacy/", "/privacy/erase/", "/accounts/login/"):
+        page.goto(f"{site}{prefix}{path}")
+        assert violations(page) == [], path
+    page.goto(f"{site}{prefix}/privacy/erase/")
+    page.click("main form button[type=submit]")  # Empty: the error state.
+    assert violations(page) == []
+
+
+def test_the_organisation_pages_have_no_accessibility_violations(site, new_page):
+    """Members, keys, audit log, export and the two-factor pages, as an owner with 2FA."""
+    from tests.two_factor import enable_two_factor, totp_code
+
+    keys = make_org()
+    petition = make_story_petition(keys.organization, signed=2)
+    owner = create_organizer(
+        email="owner@example.org",
+        password=PASSWORD,
+        organization=keys.organization,
+        role=Role.OWNER,
+    )
+    enable_two_factor(owner)
+    page = new_page(javascript=True, viewport={"width": 1280, "height": 900})
+    page.goto(f"{site}/accounts/login/")
+    page.fill("#id_login", owner.email)
+    page.fill("#id_password", PASSWORD)
+    page.click("main form button[type=submit]")
+    assert violations(page) == []  # The code prompt.
+    page.fill("#id_code", totp_code())
+    page.click("main form button[type=submit]")
+    slug = keys.organization.slug
+    for path in (
+        f"/organize/org/{slug}/members",
+        f"/organize/org/{slug}/keys",
+        f"/organize/org/{slug}/audit",
+        f"/organize/petitions/{petition.slug}/export",
+        "/organize/decrypt",
+        "/accounts/2fa/",
+    ):
+        page.goto(site + path)
+        assert "/accounts/login" not in page.url, path
         assert violations(page) == [], path
 
 

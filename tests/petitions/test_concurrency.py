@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 
 from hamseda.mail.models import OutboundMessage
-from hamseda.petitions import services
+from hamseda.petitions import counting, services
 from hamseda.petitions.models import CountryCount, DailyCount, Signature, SignatureState
 from tests.conftest import confirmation_link, make_org, make_petition, run_tasks, signer
 
@@ -142,7 +142,7 @@ def test_concurrent_confirmations_count_every_signature_exactly_once(now, outbox
         "countries": dict(expected_countries),
         "days": {now.date(): total},
     }
-    services.recount(petition)
+    counting.recount(petition)
     assert counters(petition) == numbers
 
 
@@ -168,5 +168,5 @@ def test_confirmations_spread_over_two_days_count_per_day(now, outbox):
     numbers = counters(petition)
     assert numbers["total"] == 20
     assert numbers["days"] == {now.date(): 10, tomorrow.date(): 10}
-    services.recount(petition)
+    counting.recount(petition)
     assert counters(petition) == numbers

@@ -27,7 +27,7 @@ from hamseda.petitions.models import DecisionMaker, Petition, PetitionState
 from hamseda.petitions.organize_forms import MAX_IMAGE_BYTES
 from tests.conftest import PASSWORD, confirmation_link, make_org, make_petition, run_tasks, signer
 
-LOGIN = reverse("login")
+LOGIN = reverse("account_login")
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -344,7 +344,7 @@ def test_a_petition_goes_from_draft_to_won_through_the_pages(
     client, org, owner, moderator, uploads
 ):
     # Log in through the login page, with the e-mail as user name.
-    response = client.post(LOGIN, {"username": owner.email, "password": PASSWORD})
+    response = client.post(LOGIN, {"login": owner.email, "password": PASSWORD})
     assert response.status_code == 302
     assert response.url == url("dashboard")
     response = client.get(url("dashboard"))

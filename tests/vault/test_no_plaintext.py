@@ -1,15 +1,24 @@
 """PRIVACY.md, "How we test it": after real sign, mail and confirm flows, the raw database
-(its files on SQLite, a full dump on PostgreSQL) and the outbox hold none of the
-signers' personal data in plain text, and the organisation's key opens it exactly."""
+(its files on SQLite, a full dump on PostgreSQL), the backups `hamseda backup` makes, the
+logs (Django's handlers here; a real `hamseda serve` and `hamseda worker` below) and the
+outbox hold none of the signers' personal data in plain text, and the organisation's
+key opens it exactly."""
 
 import json
 import os
+import re
 import shutil
+import signal
+import socket
 import subprocess
 import unicodedata
+from io import StringIO
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -18,6 +27,8 @@ from hamseda.mail.models import MessageState, OutboundMessage
 from hamseda.petitions import services
 from hamseda.petitions.models import Signature, SignatureState
 from tests.conftest import confirmation_link, make_org, make_petition, run_tasks
+from tests.installs import HAMSEDA, demo_install, free_port, wait_for
+from tests.test_security import captured_console
 
 # The data is committed, as in production, so it really reaches the database files.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -59,6 +70,16 @@ PEOPLE = [
         "postcode": "D-31415",
         "reason": "Liberte\u0301-needle-1414",
         "language": "en",
+    },
+    {
+        # The markers of PRIVACY.md's test, in Latin, Dari and Pashto script.
+        "first_name": "Markerzarmina",
+        "last_name": "مارکرمریم",
+        "email": "markerzarmina-4821@example.org",
+        "country": "AF",
+        "postcode": "MRK-4821",
+        "reason": "ښکاره‌ځډړږ",
+        "language": "fa",
     },
 ]
 # Signs but never confirms: a pending signature, its mail still waiting in the outbox.
@@ -154,8 +175,36 @@ def pg_dump() -> bytes:
     return done.stdout
 
 
-def assert_no_plain_text(words: set[str], moment: str) -> None:
+def backups(folder: Path) -> dict[str, bytes]:
+    """What `hamseda backup` writes, as text where it is compressed: the SQLite file; on
+    PostgreSQL the plain SQL dump and the custom archive turned back into SQL by
+    pg_restore (its data is compressed, so searching its bytes would prove nothing)."""
+    folder.mkdir(exist_ok=True)
+    number = len(list(folder.iterdir()))
+    if connection.vendor == "sqlite":
+        out = folder / f"backup-{number}.sqlite3"
+        call_command("backup", out=out, stdout=StringIO())
+        return {out.name: out.read_bytes()}
+    found = {}
+    for pg_format in ("plain", "custom"):
+        out = folder / f"backup-{number}.{pg_format}"
+        call_command("backup", out=out, pg_format=pg_format, stdout=StringIO())
+        found[out.name] = out.read_bytes()
+    restored = subprocess.run(
+        [shutil.which("pg_restore") or "pg_restore", "--file=-", str(out)],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert b"COPY public.petitions_signature" in restored.stdout
+    found[f"{out.name} through pg_restore"] = restored.stdout
+    return found
+
+
+def assert_no_plain_text(words: set[str], moment: str, backup_folder: Path) -> None:
     search(every_value_in_every_table(), words, f"a table ({moment})")
+    for name, content in backups(backup_folder).items():
+        search(content, words, f"the backup {name} ({moment})")
     if connection.vendor == "sqlite":
         files = sqlite_files()
         for name, content in files.items():
@@ -168,18 +217,29 @@ def assert_no_plain_text(words: set[str], moment: str) -> None:
         search(pg_dump(), words, f"pg_dump ({moment})")
 
 
-def test_the_database_and_the_outbox_hold_no_personal_data(client, outbox, caplog):
+@pytest.fixture
+def console_log():
+    """What the configured log handler writes during the test."""
+    with captured_console() as buffer:
+        yield buffer
+
+
+def test_the_database_and_the_outbox_hold_no_personal_data(
+    client, outbox, caplog, console_log, tmp_path
+):
+    # Everything Django and Hamseda would say, down to debug level.
+    for name in ("", "django", "django.request", "django.security", "hamseda"):
+        caplog.set_level("DEBUG", logger=name)
     keys = make_org()
     petition = make_petition(keys.organization)
     words = set().union(*(needles(person) for person in [*PEOPLE, PENDING]))
-    assert "needle-4417" in words
-    assert "زرغونه‌ټسټ" in words
+    assert {"needle-4417", "زرغونه‌ټسټ", "Markerzarmina", "مارکرمریم", "ښکاره‌ځډړږ"} <= words
 
     # 1. Signed, mail queued (encrypted in the outbox), nothing delivered yet.
     for person in [*PEOPLE, PENDING]:
         sign_in_browser(client, petition, person)
     assert OutboundMessage.objects.filter(state=MessageState.QUEUED).count() == len(PEOPLE) + 1
-    assert_no_plain_text(words, "before delivery")
+    assert_no_plain_text(words, "before delivery", tmp_path / "backups")
 
     # 2. Delivered (and wiped), then confirmed by following the links.
     run_tasks()
@@ -201,7 +261,9 @@ def test_the_database_and_the_outbox_hold_no_personal_data(client, outbox, caplo
         assert bytes(message.locked) == b""
     petition.refresh_from_db()
     assert petition.signature_count == len(PEOPLE)
-    assert_no_plain_text(words, "after delivery and confirmation")
+    assert_no_plain_text(words, "after delivery and confirmation", tmp_path / "backups")
+    client.get(f"/p/{petition.slug}/?email={PEOPLE[-1]['email']}")  # A query string,
+    client.post(f"/p/{petition.slug}/sign", {**PEOPLE[-1], "country": "??"})  # a refusal.
 
     # 3. The organisation's secret key opens every record, exactly as typed, in NFC.
     records = {
@@ -222,12 +284,14 @@ def test_the_database_and_the_outbox_hold_no_personal_data(client, outbox, caplo
     assert records["Zoe.Needle-1618@example.org"][1]["first_name"] == "Zoé-needle-3141"
     assert records["needle-dari-8803@example.org"][1]["first_name"] == "زرغونه\u200cټسټ"
 
-    # 4. Nor did anything log it.
-    logged = "\n".join(record.getMessage() for record in caplog.records)
-    search(logged.encode(), words, "the logs")
+    # 4. Nor did anything log it: not what the handlers wrote, nor any record.
+    assert f"Bad Request: /p/{petition.slug}/sign" in console_log.getvalue()  # It logs.
+    search(console_log.getvalue().encode(), words, "the console log")
+    records = "\n".join(record.getMessage() for record in caplog.records)
+    search(records.encode(), words, "the log records")
 
 
-def test_a_first_name_shown_by_choice_is_the_only_plain_text(client, outbox):
+def test_a_first_name_shown_by_choice_is_the_only_plain_text(client, outbox, tmp_path):
     """Rule 5: a signer may opt in to show their first name publicly. Then, and only then,
     the first name is stored readable; the rest stays sealed."""
     petition = make_petition(make_org().organization)
@@ -238,4 +302,110 @@ def test_a_first_name_shown_by_choice_is_the_only_plain_text(client, outbox):
 
     assert Signature.objects.get().public_name == person["first_name"]
     hidden = needles({**person, "first_name": "x"}) - {"xxxxx"}
-    assert_no_plain_text(hidden, "with a public first name")
+    assert_no_plain_text(hidden, "with a public first name", tmp_path)
+
+
+# --- the real processes: `hamseda serve`, `hamseda worker`, `hamseda backup` -------------------
+
+
+@pytest.fixture
+def install(tmp_path):
+    """A demo install in its own data folder (SQLite)."""
+    return demo_install(tmp_path)
+
+
+def stop(process: subprocess.Popen) -> str:
+    process.send_signal(signal.SIGTERM)
+    return process.communicate(timeout=30)[0].decode()
+
+
+@pytest.mark.django_db(transaction=False)
+def test_the_running_server_worker_and_backup_hold_no_personal_data(install, tmp_path):
+    person = PEOPLE[-1]
+    words = needles(person)
+    data = Path(install["HAMSEDA_DATA_DIR"])
+    slug = "suspend-taliban-accounts"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [*HAMSEDA, "serve", "--port", str(port), "--workers", "1"],
+        env=install,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+
+        def up() -> bool:
+            try:
+                return httpx.get(f"{base}/healthz").status_code == 200
+            except httpx.TransportError:
+                return False
+
+        assert wait_for(up), "the server did not start"
+        with httpx.Client(base_url=base) as browser:
+            page = browser.get(f"/fa/p/{slug}/?email={person['email']}")
+            assert page.status_code == 200
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+            assert token is not None
+            form = {k: v for k, v in person.items() if k != "language"}
+            signed = browser.post(
+                f"/fa/p/{slug}/sign?ref={person['first_name']}",
+                data={**form, "csrfmiddlewaretoken": token.group(1)},
+            )
+            assert signed.status_code == 200, signed.text[:500]
+            # A malformed request that quotes a marker: gunicorn's error log names the
+            # client's address and what it sent, unless it is held to the rules.
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+                header = f"{person['first_name']} x: y"  # A space: an invalid header name.
+                raw.sendall(f"GET / HTTP/1.1\r\nHost: x\r\n{header}\r\n\r\n".encode())
+                assert raw.recv(100).startswith(b"HTTP/1.1 400")
+
+            worker = subprocess.Popen(
+                [*HAMSEDA, "worker"], env=install, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            )
+            mailbox = data / "mailbox"
+
+            def delivered() -> str:
+                """The mail once completely written (Django's file backend ends each
+                message with a line of dashes), else ""."""
+                text = "".join(path.read_text() for path in mailbox.iterdir())
+                return text if "-" * 79 in text else ""
+
+            try:
+                assert wait_for(delivered), "no mail was delivered"
+            finally:
+                worker_output = stop(worker)
+            mail = delivered()
+            link = next(line for line in mail.splitlines() if "/confirm/" in line).strip()
+            confirmation_token = link.rsplit("/", 1)[1]
+            # The demo's links name its default address; this server listens elsewhere.
+            assert browser.get(urlsplit(link).path).status_code == 200
+    finally:
+        server_output = stop(server)
+
+    backup_file = tmp_path / "backup.sqlite3"
+    made = subprocess.run(
+        [*HAMSEDA, "backup", "--out", str(backup_file)],
+        env=install,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "NOT in this backup" in made.stdout
+    assert f"the file {data / 'secret_key'}" in made.stdout
+
+    # The server really logged these requests (access log), and the refused one.
+    assert f'"POST /fa/p/{slug}/sign" 200' in server_output
+    assert "Invalid request (message withheld" in server_output
+    for name, text in {"the server's output": server_output, "the worker's": worker_output}.items():
+        search(text.encode(), words, name)
+        assert "ip=" not in text
+        assert "?ref=" not in text
+        assert "?email=" not in text
+        assert confirmation_token not in text
+    search(backup_file.read_bytes(), words, "the backup")
+    for name in ("hamseda.sqlite3", "hamseda.sqlite3-wal"):
+        if (data / name).exists():
+            search((data / name).read_bytes(), words, name)
+    assert person["email"] in mail  # The demo mailbox stands for the receiving server.

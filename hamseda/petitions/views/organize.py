@@ -6,6 +6,7 @@ These pages show counts only, never personal data (PRIVACY.md rule 5): exports a
 separate, audited path.
 """
 
+from collections.abc import Set as AbstractSet
 from functools import wraps
 
 from django.conf import settings
@@ -23,13 +24,16 @@ from hamseda.languages import CODES as LANGUAGES
 from hamseda.orgs.models import Organization
 from hamseda.orgs.permissions import (
     CAN_EDIT,
+    CAN_MANAGE,
     CAN_MODERATE,
     CAN_VIEW_NUMBERS,
+    check_access,
     has_role,
+    needs_two_factor,
     organizations_where,
     role_in,
 )
-from hamseda.petitions import services
+from hamseda.petitions import counting, services
 from hamseda.petitions.countries import country_name
 from hamseda.petitions.markdown import render_story
 from hamseda.petitions.models import Petition, PetitionState
@@ -55,20 +59,19 @@ def organizer_view(view):
 def _render(request, template: str, context: dict, *, status: int = 200) -> HttpResponse:
     context = {
         "nav_can_moderate": organizations_where(request.user, CAN_MODERATE).exists(),
+        "nav_managed": organizations_where(request.user, CAN_MANAGE),
+        "needs_two_factor": needs_two_factor(request.user),
         **context,
     }
     return render(request, template, context, status=status)
 
 
-def _petition_for(request, slug: str, roles: set[str]) -> Petition:
+def _petition_for(request, slug: str, roles: AbstractSet[str], *, two_factor=False) -> Petition:
+    """The petition, if the user's role in its organisation allows (orgs.permissions)."""
     petition = get_object_or_404(
         Petition.objects.select_related("organization", "campaign"), slug=slug
     )
-    role = role_in(request.user, petition.organization)
-    if role is None:
-        raise Http404  # Do not even confirm that another organisation's petition exists.
-    if role not in roles:
-        raise PermissionDenied
+    check_access(request.user, petition.organization, roles, two_factor=two_factor)
     return petition
 
 
@@ -204,7 +207,7 @@ def edit(request: HttpRequest, slug: str) -> HttpResponse:
 @organizer_view
 def numbers(request: HttpRequest, slug: str) -> HttpResponse:
     petition = _petition_for(request, slug, CAN_VIEW_NUMBERS)
-    live = services.live_numbers(petition)
+    live = counting.live_numbers(petition)
     peak = max([count for _day, count, _total in live["days"]] or [1])
     return _render(
         request,

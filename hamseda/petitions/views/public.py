@@ -2,10 +2,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from hamseda.languages import current_language
-from hamseda.petitions import pagecache, services
+from hamseda.petitions import pagecache, services, withdrawal
 from hamseda.petitions.countries import country_name
 from hamseda.petitions.forms import SignatureForm
 from hamseda.petitions.markdown import render_story
@@ -143,5 +143,31 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         None,
         status=status,
         template="petitions/confirmed.html",
+        outcome=outcome.value,
+    )
+
+
+# A link that is not ours (forged, cut short, for another petition) is not found; a
+# genuine one whose signature no longer exists is gone.
+WITHDRAW_STATUS = {withdrawal.WithdrawOutcome.INVALID: 404, withdrawal.WithdrawOutcome.GONE: 410}
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def withdraw(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """The withdraw link in every mail to a signer. GET only says what will happen, as
+    mail scanners and link previews follow links; the button POSTs and withdraws."""
+    petition = _public_petition(slug)
+    if request.method == "POST":
+        outcome = withdrawal.withdraw_signature(petition, token)
+        petition.refresh_from_db(fields=["signature_count", "invalidated_count"])
+    else:
+        outcome = withdrawal.check_withdrawal(petition, token)
+    return _page(
+        request,
+        petition,
+        None,
+        status=WITHDRAW_STATUS.get(outcome, 200),
+        template="petitions/withdraw.html",
         outcome=outcome.value,
     )

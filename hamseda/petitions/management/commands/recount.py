@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from hamseda.petitions import services
+from hamseda.petitions import counting
 from hamseda.petitions.models import Petition
 
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No petition {petition!r}.")
         for item in petitions.iterator():
             before = item.signature_count
-            result = services.recount(item)
+            result = counting.recount(item)
             self.stdout.write(
                 f"{item.slug}: {before} -> {result['signature_count']} "
                 f"({result['countries']} countries, "

@@ -1,0 +1,170 @@
+"""Withdrawing a signature, and erasing every signature of one e-mail address
+(PRIVACY.md rule 8). Every mail to a signer carries the links (supporter_links); the
+vault's eraser registry calls erase_signatures for `/privacy/erase/`.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import ngettext
+
+from hamseda.petitions import pagecache
+from hamseda.petitions.counting import uncount
+from hamseda.petitions.models import Petition, Signature, SignatureState
+
+
+class WithdrawOutcome(StrEnum):
+    READY = "ready"  # A good link to a signature that exists (what a GET finds).
+    WITHDRAWN = "withdrawn"
+    GONE = "gone"  # A good link, but the signature no longer exists.
+    INVALID = "invalid"
+
+
+# The withdraw link in every mail to a signer names its signature with a signed token.
+# It is stateless on purpose: the confirmation token is kept only as a hash and replaced
+# on every resend, so it can neither be shown again nor outlive a resend, and a second
+# stored token would go stale the same way and cost a column. A signature by the server
+# secret (django.core.signing, HMAC-SHA256) over "<petition id>-<signature id>", under a
+# salt of its own so that no other value the site signs is accepted as one, needs no
+# storage, works from every mail ever sent, and dies with the row: deleting the
+# signature is what revokes it. Ids are never reused (AUTOINCREMENT on SQLite, sequences
+# on PostgreSQL), so a link cannot come to name someone else's signature.
+WITHDRAW_SALT = "hamseda.petitions.withdraw"
+# Ours are about 60 characters; anything much longer is not worth verifying.
+MAX_WITHDRAW_TOKEN = 200
+
+
+def _withdraw_signer() -> signing.Signer:
+    return signing.Signer(salt=WITHDRAW_SALT, sep=".")
+
+
+def withdraw_token(petition_id: int, signature_id: int) -> str:
+    return _withdraw_signer().sign(f"{petition_id}-{signature_id}")
+
+
+def supporter_links(petition: Petition, signature_id: int, language: str) -> dict[str, str]:
+    """The links every mail to a signer carries (PRIVACY.md rule 8), in their language:
+    withdraw this signature, and erase everything held for the address."""
+    token = withdraw_token(petition.pk, signature_id)
+    with translation.override(language):
+        return {
+            "withdraw_url": _absolute(reverse("petitions:withdraw", args=[petition.slug, token])),
+            "erase_url": _absolute(reverse("erasure:request")),
+        }
+
+
+def _absolute(path: str) -> str:
+    return settings.BASE_URL + path
+
+
+def remove_signature(signature_id: int) -> bool:
+    """Delete one signature and take it out of the counters it is in, exactly once.
+
+    1. Lock the row and read its state, country and confirmation day. The lock
+       (select_for_update on PostgreSQL; on SQLite the IMMEDIATE transaction holds the
+       write lock from its start) closes the race with a confirmation of the same
+       signature: without it the row could turn validated, and be counted, between our
+       read and our delete, and we would not take it out again.
+    2. Delete it. Of two removals racing (a double click, the withdraw link and an
+       erasure), the second waits for the lock, then finds no row and changes nothing:
+       only the request whose DELETE removed the row touches the counters.
+    3. A validated signature leaves signature_count, its country and its day; an
+       invalidated one leaves invalidated_count (the number of invalidated signatures
+       held, so that `recount` agrees); a pending one counted nowhere.
+    4. On commit, drop the petition's cached pages (its count, its recent signers).
+
+    Returns whether this call removed it. Call through withdraw_signature() or the
+    eraser; it takes part in the caller's transaction.
+    """
+    with transaction.atomic():
+        row = (
+            Signature.objects.select_for_update()
+            .filter(pk=signature_id)
+            .values("petition_id", "state", "country", "validated_at")
+            .first()
+        )
+        if row is None:
+            return False
+        deleted, _ = Signature.objects.filter(pk=signature_id).delete()
+        if not deleted:
+            return False
+        petition_id = row["petition_id"]
+        if row["state"] == SignatureState.VALIDATED:
+            uncount(petition_id, row["country"], row["validated_at"])
+        elif row["state"] == SignatureState.INVALIDATED:
+            Petition.objects.filter(pk=petition_id).update(
+                invalidated_count=Greatest(F("invalidated_count") - 1, 0)
+            )
+        slug = Petition.objects.filter(pk=petition_id).values_list("slug", flat=True).get()
+        transaction.on_commit(lambda: pagecache.forget(slug))
+    return True
+
+
+def _withdrawn_signature_id(petition: Petition, token: str) -> int | None:
+    """The signature a withdraw link names, if the link is genuine and for this petition."""
+    if not token or len(token) > MAX_WITHDRAW_TOKEN:
+        return None
+    try:
+        value = _withdraw_signer().unsign(token)
+    except signing.BadSignature:
+        return None
+    petition_id, _, signature_id = value.partition("-")
+    if petition_id != str(petition.pk) or not (signature_id.isascii() and signature_id.isdigit()):
+        return None
+    return int(signature_id)
+
+
+def check_withdrawal(petition: Petition, token: str) -> WithdrawOutcome:
+    """What following a withdraw link finds, changing nothing: mail scanners and link
+    previews open links, so only the button (a POST) withdraws."""
+    signature_id = _withdrawn_signature_id(petition, token)
+    if signature_id is None:
+        return WithdrawOutcome.INVALID
+    exists = Signature.objects.filter(pk=signature_id, petition=petition).exists()
+    return WithdrawOutcome.READY if exists else WithdrawOutcome.GONE
+
+
+def withdraw_signature(
+    petition: Petition, token: str, *, now: datetime | None = None
+) -> WithdrawOutcome:
+    """Withdraw the signature a withdraw link names: delete its row, with its sealed
+    personal data and its fingerprint, and take it out of the counts (remove_signature).
+
+    Confirmed, pending and invalidated signatures can all be withdrawn. `now` is taken
+    for the services' common form; nothing here depends on the time, because the link
+    is valid for as long as the signature exists.
+    """
+    signature_id = _withdrawn_signature_id(petition, token)
+    if signature_id is None:
+        return WithdrawOutcome.INVALID
+    return WithdrawOutcome.WITHDRAWN if remove_signature(signature_id) else WithdrawOutcome.GONE
+
+
+def signatures_held(fingerprint: str) -> int:
+    """How many signatures, on all petitions, one e-mail fingerprint has (the eraser's
+    count; found through the index of the one_signature_per_email constraint)."""
+    return Signature.objects.filter(email_fingerprint=fingerprint).count()
+
+
+def erase_signatures(fingerprint: str, *, now: datetime | None = None) -> int:
+    """Withdraw every signature of one e-mail fingerprint, on every petition (the eraser
+    petitions register with vault.erasure). In one transaction, in id order so that two
+    erasures of one address lock rows in the same order."""
+    with transaction.atomic():
+        ids = list(
+            Signature.objects.filter(email_fingerprint=fingerprint)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        return sum(remove_signature(signature_id) for signature_id in ids)
+
+
+def describe_signatures(count: int) -> str:
+    return ngettext("%(count)d signature", "%(count)d signatures", count) % {"count": count}

@@ -1,0 +1,179 @@
+"""The permission matrix (PRIVACY.md rule 7): every organizer URL × every persona.
+
+Personas: anonymous; `stranger`, logged in but in no organisation; `outsider`, owner of
+another organisation; and each role of the petition's organisation, with and without
+two-factor login. Each cell runs on a fresh database, so a POST that is allowed in one
+cell cannot change what another cell sees.
+
+`test_every_organizer_url_is_in_the_matrix` fails when a new organizer URL is added
+without its row here.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from hamseda.orgs import services as org_services
+from hamseda.orgs.models import Membership, Role
+from tests.conftest import PASSWORD, make_org, make_petition
+from tests.two_factor import enable_two_factor
+
+OWNER, ORGANIZER, MODERATOR, ANALYST = Role.OWNER, Role.ORGANIZER, Role.MODERATOR, Role.ANALYST
+EVERYONE = {OWNER, ORGANIZER, MODERATOR, ANALYST}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    args: tuple = ()  # names of values from the scene: "petition", "org", "member"
+    method: str = "get"
+    roles: frozenset = frozenset(EVERYONE)
+    two_factor: bool = False
+    # Pages not about one organisation: outsiders and strangers get their own (empty)
+    # view or a 403, never our data.
+    generic: bool = False
+    # The allowed user's answer, when not 200 (GET) or 302 (POST).
+    ok: int | None = None
+
+
+ROUTES = [
+    Route("organize:dashboard", generic=True),
+    Route("organize:create", roles=frozenset({OWNER, ORGANIZER}), generic=True),
+    Route("organize:queue", roles=frozenset({OWNER, MODERATOR}), generic=True),
+    Route("organize:petition", ("petition",)),
+    Route("organize:preview", ("petition",)),
+    Route("organize:edit", ("petition",), roles=frozenset({OWNER, ORGANIZER})),
+    Route("organize:submit", ("petition",), "post", frozenset({OWNER, ORGANIZER})),
+    Route("organize:moderate", ("submitted", "approve"), "post", frozenset({OWNER, MODERATOR})),
+    Route("orgs:members", ("org",), roles=frozenset({OWNER}), two_factor=True),
+    Route("orgs:change_role", ("org", "member"), "post", frozenset({OWNER}), two_factor=True),
+    Route("orgs:remove_member", ("org", "member"), "post", frozenset({OWNER}), two_factor=True),
+    Route("orgs:keys", ("org",), roles=frozenset({OWNER}), two_factor=True),
+    # An empty post is not a key: 400 for the owner who may post one.
+    Route("orgs:adopt_key", ("org",), "post", frozenset({OWNER}), two_factor=True, ok=400),
+    Route("orgs:generate_key", ("org",), "post", frozenset({OWNER}), two_factor=True, ok=200),
+    Route("export:signatures", ("petition",), roles=frozenset({OWNER, ORGANIZER}), two_factor=True),
+    Route(
+        "export:signatures",
+        ("petition",),
+        "post",
+        frozenset({OWNER, ORGANIZER}),
+        two_factor=True,
+        ok=200,
+    ),
+    Route("export:decrypt", generic=True),
+    Route("audit:log", ("org",), roles=frozenset({OWNER}), two_factor=True),
+    Route("audit:csv", ("org",), roles=frozenset({OWNER}), two_factor=True),
+]
+
+PERSONAS = ["anonymous", "stranger", "outsider"] + [
+    f"{role}{suffix}" for role in EVERYONE for suffix in ("", "+2fa")
+]
+
+
+def organizer_url_names() -> set[str]:
+    """Every named URL whose path starts with organize/, from the live URL conf."""
+    names = set()
+
+    def walk(patterns, prefix: str, namespace: str):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                path = (prefix + str(pattern.pattern)).lstrip("^")
+                if path.startswith("organize/"):
+                    names.add(namespace + pattern.name)
+
+    walk(get_resolver().url_patterns, "", "")
+    return names
+
+
+def test_every_organizer_url_is_in_the_matrix():
+    assert organizer_url_names() == {route.name for route in ROUTES}
+
+
+def _scene(persona: str):
+    """Our organisation with a submitted petition and a moderator to act on; the user."""
+    keys = make_org()
+    organization = keys.organization
+    from hamseda.petitions import services
+
+    petition = make_petition(organization, open_=False)  # a draft, to edit and submit
+    submitted = make_petition(organization, "to-review", open_=False)
+    services.submit_petition(submitted)  # to approve
+    target = org_services.create_organizer(
+        email="target@example.org",
+        password=PASSWORD,
+        organization=organization,
+        role=MODERATOR,
+    )
+    values = {
+        "petition": petition.slug,
+        "submitted": submitted.slug,
+        "org": organization.slug,
+        "member": Membership.objects.get(user=target).pk,
+        "approve": "approve",
+    }
+    if persona == "anonymous":
+        return values, None
+    if persona == "stranger":
+        return values, get_user_model().objects.create_user("stranger@example.org")
+    if persona == "outsider":
+        other = make_org("other-org").organization
+        user = org_services.create_organizer(
+            email="outsider@example.org", password=PASSWORD, organization=other
+        )
+        enable_two_factor(user)
+        return values, user
+    role, _, two_factor = persona.partition("+")
+    user = org_services.create_organizer(
+        email=f"{role}@example.org", password=PASSWORD, organization=organization, role=role
+    )
+    if two_factor:
+        enable_two_factor(user)
+    return values, user
+
+
+def expected(route: Route, persona: str) -> int:
+    if persona == "anonymous":
+        return 302
+    if persona in {"stranger", "outsider"}:
+        if not route.generic:
+            return 404
+        if persona == "stranger" or route.name == "organize:create":
+            return 403 if persona == "stranger" else 200
+        return 200
+    role, _, two_factor = persona.partition("+")
+    if role not in route.roles:
+        return 403
+    if route.two_factor and not two_factor:
+        return 403
+    if route.ok is not None:
+        return route.ok
+    return 302 if route.method == "post" else 200
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: f"{route.method}-{route.name}")
+def test_the_matrix(client, db, route, persona):
+    values, user = _scene(persona)
+    if user is not None:
+        client.force_login(user)
+    url = reverse(route.name, args=[values[name] for name in route.args])
+    response = getattr(client, route.method)(url)
+    want = expected(route, persona)
+    assert response.status_code == want, (route.name, persona)
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    body = content.decode(errors="replace")
+    if want == 302 and persona == "anonymous":
+        assert response.url.startswith(reverse("account_login"))
+    if persona in {"stranger", "outsider"} and want != 404:
+        # Never a trace of our petitions (a 404 page only echoes the address typed).
+        assert values["petition"] not in body
+        assert values["submitted"] not in body
+    role, _, two_factor = persona.partition("+")
+    if want == 403 and route.two_factor and role in route.roles and not two_factor:
+        assert "Two-factor login needed" in body
