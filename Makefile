@@ -63,6 +63,7 @@ test-postgres: install
 
 bench: install system-deps ## Load-test signing on SQLite and PostgreSQL (about 5 minutes).
 	$(PY) bench/sign_load.py
+	$(PY) bench/integrity_overhead.py
 
 clean: ## Remove the virtualenv and the demo data.
 	rm -rf $(VENV) var

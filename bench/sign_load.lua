@@ -36,8 +36,11 @@ function init(args)
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Cookie"] = "csrftoken=" .. cookie,
   }
+  -- Like a real crowd: each signer from their own network address (the server trusts
+  -- X-Forwarded-For from loopback in the benchmark), three in five at a big provider,
+  -- the others spread over many small domains.
   body_format = "first_name=Bench&last_name=Signer&email=" .. tag .. "-" .. tid
-    .. "-%d%%40bench.example.org&country=SE&postcode=11122&reason=Load+test"
+    .. "-%d%%40%s&country=SE&postcode=11122&reason=Load+test"
     .. "&csrfmiddlewaretoken=" .. token
   started_at = now()
   deadline = started_at + seconds
@@ -57,12 +60,26 @@ function delay()
   return 0
 end
 
+local providers = { "gmail.com", "yahoo.com", "outlook.com" }
+
+local function domain_of(n)
+  if n % 5 < 3 then
+    return providers[n % 3 + 1]
+  end
+  return string.format("org%d-%d.example.net", tid, n)
+end
+
 function request()
   local t = now()
   counter = counter + 1
   signing = true
   sent_at = t
-  return wrk.format("POST", sign_path, headers, string.format(body_format, counter))
+  headers["X-Forwarded-For"] = string.format(
+    "10.%d.%d.%d", tid % 250, math.floor(counter / 250) % 250, counter % 250
+  )
+  return wrk.format(
+    "POST", sign_path, headers, string.format(body_format, counter, domain_of(counter))
+  )
 end
 
 function response(status, headers, body)

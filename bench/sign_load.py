@@ -357,7 +357,9 @@ class Server:
     def __init__(self, env: dict, data_dir: Path, workers: int, threads: int):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        env = {**env, "HAMSEDA_BASE_URL": self.base}
+        # wrk names each signer's address in X-Forwarded-For (sign_load.lua), as a
+        # reverse proxy would: the integrity limits then see a crowd, not one client.
+        env = {**env, "HAMSEDA_BASE_URL": self.base, "HAMSEDA_TRUSTED_PROXIES": "127.0.0.1"}
         self.log_path = data_dir / "serve.log"
         self.log_file = self.log_path.open("w")
         command = [str(HAMSEDA), "serve", "--host", "127.0.0.1", "--port", str(self.port)]

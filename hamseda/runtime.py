@@ -20,7 +20,12 @@ SCHEDULE = [
     ("hamseda.petitions.tasks.purge_unconfirmed_signatures", 3600),
     ("hamseda.vault.tasks.purge_personal_data", 24 * 3600),
     ("hamseda.vault.tasks.prune_erasure_mail_limits", 3600),
+    ("hamseda.integrity.tasks.prune_limit_counters", 3600),
     ("hamseda.runtime.prune_finished_tasks", 24 * 3600),
+    # Integrity trends (docs/integrity.md, "Integrity trends"): per-minute buckets, and blanking
+    # network fingerprints past their retention (PRIVACY.md rule 4).
+    ("hamseda.integrity.tasks.aggregate_trends", 60),
+    ("hamseda.integrity.tasks.blank_network_fingerprints", 3600),
 ]
 # How often the mail loop looks for due messages when it found none, in seconds.
 MAIL_POLL_SECONDS = 1.0

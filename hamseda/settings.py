@@ -8,6 +8,7 @@ explicit switch or an explicit data directory. See README.md, "Configuration".
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.conf.locale import LANG_INFO
@@ -329,7 +330,7 @@ LOGGING = {
 }
 
 # --- Hamseda itself -------------------------------------------------------------------
-HAMSEDA = {
+HAMSEDA: dict[str, Any] = {
     # Days a pending signature's confirmation link stays valid.
     "CONFIRMATION_DAYS": 14,
     # Mail delivery: attempts before giving up, and the first retry delay in seconds
@@ -346,4 +347,20 @@ HAMSEDA = {
     # address can be sent such a link (so the form cannot mail-bomb anyone).
     "ERASURE_LINK_HOURS": env_int("HAMSEDA_ERASURE_LINK_HOURS", 48, minimum=1),
     "ERASURE_MAIL_MINUTES": env_int("HAMSEDA_ERASURE_MAIL_MINUTES", 10, minimum=1),
+    # --- Integrity of signatures (hamseda/integrity, docs/integrity.md) -----------------
+    # On by default; HAMSEDA_INTEGRITY=0 switches every check off (the benchmark compares).
+    "INTEGRITY": env_bool("HAMSEDA_INTEGRITY", True),
+    # Days a signature keeps its daily network fingerprint (trends, invalidation by
+    # network) before it is blanked (PRIVACY.md rule 4).
+    "NETWORK_FINGERPRINT_DAYS": env_int("HAMSEDA_NETWORK_FINGERPRINT_DAYS", 30, minimum=1),
+    # Site-wide overrides of integrity.rules.DEFAULTS, as JSON, e.g.
+    # HAMSEDA_INTEGRITY_RULES='{"per_network_10min": 20}'. A petition's own `limits` win.
+    "INTEGRITY_RULES": env_str("HAMSEDA_INTEGRITY_RULES", "{}"),
+    # Where the sliding-window counters live: Redis when configured, else the database.
+    "INTEGRITY_LIMITS_BACKEND": "redis" if REDIS_URL else "database",
+    "INTEGRITY_REDIS_URL": REDIS_URL,
+    # Proof of work: leading zero bits of SHA-256 (17: a few seconds on a cheap phone;
+    # each bit doubles it), and how long a challenge may be solved and used, in seconds.
+    "INTEGRITY_POW_BITS": env_int("HAMSEDA_POW_BITS", 17, minimum=1),
+    "INTEGRITY_POW_SECONDS": 600,
 }

@@ -31,6 +31,7 @@ urlpatterns += i18n_patterns(
     path("organize/", include(organize_patterns)),
     path("organize/org/", include("hamseda.orgs.urls")),
     path("organize/org/", include("hamseda.integrity.urls")),
+    path("organize/", include("hamseda.integrity.moderation_urls")),
     path("organize/", include(("hamseda.vault.export_urls", "export"))),
     path("", include(("hamseda.vault.erasure_urls", "erasure"))),
     path("accounts/", include("allauth.urls")),

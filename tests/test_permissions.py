@@ -66,6 +66,12 @@ ROUTES = [
     Route("export:decrypt", generic=True),
     Route("audit:log", ("org",), roles=frozenset({OWNER}), two_factor=True),
     Route("audit:csv", ("org",), roles=frozenset({OWNER}), two_factor=True),
+    Route("integrity:page", ("petition",), roles=frozenset({OWNER, MODERATOR})),
+    Route("integrity:invalidate", ("petition",), roles=frozenset({OWNER, MODERATOR})),
+    # An empty post has no reason and no criteria: the form again, with a 400.
+    Route("integrity:invalidate", ("petition",), "post", frozenset({OWNER, MODERATOR}), ok=400),
+    # No invalidation has the member's id: a 404, but only after the role was checked.
+    Route("integrity:undo", ("petition", "member"), "post", frozenset({OWNER, MODERATOR}), ok=404),
 ]
 
 PERSONAS = ["anonymous", "stranger", "outsider"] + [

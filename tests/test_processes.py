@@ -80,12 +80,17 @@ def test_worker_delivers_queued_mail_and_stops_on_sigterm(environment):
     worker = subprocess.Popen(
         [*HAMSEDA, "worker"], env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
+
+    def delivered_mail() -> str:
+        # The file backend creates the file before it has written the message.
+        return "".join(path.read_text() for path in mailbox.iterdir())
+
     try:
-        assert wait_for(lambda: any(mailbox.iterdir())), "no mail was delivered"
+        assert wait_for(lambda: "/confirm/" in delivered_mail()), "no mail was delivered"
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.communicate(timeout=30)
-    delivered = next(mailbox.iterdir()).read_text()
+    delivered = delivered_mail()
     assert "worker-test@example.org" in delivered
     assert "/confirm/" in delivered
     assert worker.returncode == 0

@@ -60,3 +60,128 @@ class AuditEvent(models.Model):
 
 class AuditLogIsAppendOnly(Exception):
     pass
+
+
+class Invalidation(models.Model):
+    """One bulk invalidation of a petition's signatures by a moderator (PRIVACY.md rule 9):
+    what matched, why, who, how many; undone at most once. The signatures point back
+    here (Signature.invalidation), so an undo restores exactly the ones it took."""
+
+    petition = models.ForeignKey(
+        "petitions.Petition", on_delete=models.CASCADE, related_name="invalidations"
+    )
+    # The criteria as given: {"domain": …} | {"network_fingerprint": …} |
+    # {"since": iso, "until": iso}, possibly combined.
+    criteria = models.JSONField()
+    reason = models.CharField(max_length=500)
+    created_at = models.DateTimeField()
+    actor_label = models.CharField(max_length=254, blank=True)
+    # Signatures this invalidation took: in all, and how many of them had been confirmed
+    # (and so left the public count).
+    count = models.PositiveIntegerField(default=0)
+    confirmed_count = models.PositiveIntegerField(default=0)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by_label = models.CharField(max_length=254, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"invalidation {self.pk} of {self.petition_id}: {self.count}"
+
+
+# --- Integrity trends (integrity.trends, docs/integrity.md, "Integrity trends") ---
+
+
+class TrendResolution(models.TextChoices):
+    MINUTE = "minute", _("Minute")
+    HOUR = "hour", _("Hour")
+
+
+class TrendKind(models.TextChoices):
+    # Signatures made (by created_at) and confirmations (by validated_at); key "".
+    SIGNED = "signed", _("Signed")
+    CONFIRMED = "confirmed", _("Confirmed")
+    # Signatures made, split by e-mail domain, network fingerprint, country; key = value.
+    DOMAIN = "domain", _("E-mail domain")
+    NETWORK = "network", _("Network fingerprint")
+    COUNTRY = "country", _("Country")
+
+
+class TrendBucket(models.Model):
+    """How many signatures of one petition fell into one minute (or hour), in total or
+    for one domain, network fingerprint or country. Written only by
+    integrity.trends.aggregate_trends() off the sign path, so the integrity page reads
+    a few hundred rows instead of scanning signatures during a viral peak."""
+
+    petition = models.ForeignKey(
+        "petitions.Petition", on_delete=models.CASCADE, related_name="trend_buckets"
+    )
+    resolution = models.CharField(max_length=8, choices=TrendResolution.choices)
+    start = models.DateTimeField()
+    kind = models.CharField(max_length=16, choices=TrendKind.choices)
+    key = models.CharField(max_length=253, blank=True)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # Also the index behind the page's "this petition, minute rows since T".
+            models.UniqueConstraint(
+                fields=["petition", "resolution", "start", "kind", "key"],
+                name="one_trend_bucket",
+            )
+        ]
+        # Pruning and rolling up: old rows of one resolution, across petitions.
+        indexes = [models.Index(fields=["resolution", "start"], name="trend_resolution_start")]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} {self.start:%Y-%m-%d %H:%M} {self.kind}/{self.key}"
+
+
+class TrendWatermark(models.Model):
+    """How far the trend aggregation has read: signatures up to `last_signature_id` (by
+    primary key) and confirmations up to `confirmed_until`. One row per `name`; the
+    aggregation locks it, so two workers never count the same signatures twice."""
+
+    name = models.CharField(max_length=32, unique=True)
+    last_signature_id = models.BigIntegerField(default=0)
+    confirmed_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last_signature_id}, {self.confirmed_until}"
+
+
+class LimitCounter(models.Model):
+    """One fixed-window counter of the integrity limits' database backend
+    (integrity.limits), or a spent proof-of-work challenge (count 1).
+
+    The key is a keyed hash of the rule, its subject (network fingerprint, e-mail domain,
+    e-mail fingerprint, challenge) and the window, so this table names no domain or
+    fingerprint and cannot be matched with signatures without the server secret. Rows
+    are deleted once expired by the scheduled task integrity.tasks.prune_limit_counters.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key[:8]}… = {self.count}"
+
+
+class DisposableDomain(models.Model):
+    """A local addition to (allowed=False) or exception from (allowed=True) the packaged
+    list of disposable e-mail domains (integrity.disposable), kept by operators with
+    `hamseda disposable-domains add|allow|update|remove` between releases."""
+
+    domain = models.CharField(max_length=253, unique=True)
+    allowed = models.BooleanField(default=False)
+    note = models.CharField(max_length=200, blank=True)
+    added_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return f"{self.domain} ({'allowed' if self.allowed else 'disposable'})"

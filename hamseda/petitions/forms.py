@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from hamseda.integrity.checks import HONEYPOT_FIELD, STARTED_FIELD, form_started_stamp
 from hamseda.languages import current_language
 from hamseda.petitions.countries import CODES, country_choices
 
@@ -101,6 +102,22 @@ class SignatureForm(forms.Form):
     keep_updated = forms.BooleanField(
         label=_("Keep me updated about this petition"), required=False
     )
+    # Integrity (integrity.checks): a honeypot that people never see (hidden by CSS,
+    # from screen readers and from the tab order) but naive bots fill in, and the signed
+    # time the form was served, for the minimum fill time. The stamp is rendered when
+    # the page is; the page cache may serve it up to 5 s old, which is only more lenient.
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+    started = forms.CharField(
+        required=False, max_length=100, initial=form_started_stamp, widget=forms.HiddenInput
+    )
+
+    # What a Signer is made of; the integrity fields are not part of it.
+    INTEGRITY_FIELDS = (HONEYPOT_FIELD, STARTED_FIELD)
 
     error_messages = {
         "invalid_email": _("Please enter a valid e-mail address, like name@example.org."),
@@ -120,6 +137,14 @@ class SignatureForm(forms.Form):
             self.fields[name].error_messages["max_length"] = _(
                 "This is too long: at most %(limit_value)d characters, please."
             )
+
+    def signer_data(self) -> dict:
+        """The cleaned fields that make a services.Signer."""
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in self.INTEGRITY_FIELDS
+        }
 
     def clean_email(self) -> str:
         value = unicodedata.normalize("NFC", self.cleaned_data["email"].strip())

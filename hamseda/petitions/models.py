@@ -88,6 +88,9 @@ class Petition(models.Model):
     # `hamseda recount`. Only validated signatures count.
     signature_count = models.PositiveIntegerField(default=0)
     invalidated_count = models.PositiveIntegerField(default=0)
+    # Integrity limits for this petition, overriding the defaults of integrity.rules
+    # (docs/integrity.md), e.g. {"per_network_10min": 30}. Empty: the defaults.
+    limits = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-opened_at", "-created_at"]
@@ -174,6 +177,21 @@ class Signature(models.Model):
     keep_updated = models.BooleanField(default=False)
     created_at = models.DateTimeField()
     validated_at = models.DateTimeField(null=True, blank=True)
+    # For integrity trends and bulk invalidation (docs/integrity.md): the domain of the
+    # e-mail address (lower-case; "gmail.com" says little about a person, and moderators
+    # must see which domains a flood comes from), and the daily-rotating keyed network
+    # fingerprint of the signer (network.client_fingerprint; never the address), blanked
+    # after HAMSEDA_NETWORK_FINGERPRINT_DAYS (PRIVACY.md rule 4).
+    email_domain = models.CharField(max_length=253, blank=True)
+    network_fingerprint = models.CharField(max_length=16, blank=True)
+    # The bulk invalidation that invalidated this signature, so it can be undone exactly.
+    invalidation = models.ForeignKey(
+        "integrity.Invalidation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="signatures",
+    )
 
     class Meta:
         constraints = [
@@ -190,6 +208,10 @@ class Signature(models.Model):
         indexes = [
             # Recent public signers, and counting pending signatures for organisers.
             models.Index(fields=["petition", "state", "validated_at"], name="sig_petition_state"),
+            # Invalidation by domain, by network fingerprint, by time (integrity).
+            models.Index(fields=["petition", "email_domain"], name="sig_petition_domain"),
+            models.Index(fields=["petition", "network_fingerprint"], name="sig_petition_network"),
+            models.Index(fields=["petition", "created_at"], name="sig_petition_created"),
         ]
 
     def __str__(self) -> str:

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from hamseda.integrity.checks import may_mail_address
 from hamseda.mail.services import queue_message
 from hamseda.petitions import counting, pagecache, withdrawal
 from hamseda.petitions.models import (
@@ -43,6 +44,8 @@ class TransitionRefused(Exception):
 class SignatureOutcome(StrEnum):
     NEW = "new"
     DUPLICATE = "duplicate"
+    # Nothing stored or mailed: the address had too many mails lately (integrity rules).
+    MAIL_LIMITED = "mail_limited"
 
 
 class ConfirmOutcome(StrEnum):
@@ -65,6 +68,9 @@ class Signer:
     show_name: bool = False
     keep_updated: bool = False
     language: str = "en"
+    # The daily-rotating keyed fingerprint of the signer's network address
+    # (network.client_fingerprint), for integrity limits and trends; never the address.
+    network_fingerprint: str = ""
 
 
 def clean_text(value: str) -> str:
@@ -111,9 +117,16 @@ def _create_signature(
         country=signer.country,
         public_name=record["first_name"][:100] if signer.show_name else "",
         keep_updated=signer.keep_updated,
+        email_domain=email_domain(record["email"]),
+        network_fingerprint=signer.network_fingerprint[:16],
         created_at=now,
         **extra,
     )
+
+
+def email_domain(address: str) -> str:
+    """The domain of a normalised address, lower-case, as integrity trends group them."""
+    return address.rpartition("@")[2].lower()[:253]
 
 
 def _token() -> tuple[str, str]:
@@ -138,7 +151,9 @@ def sign_petition(petition: Petition, signer: Signer, *, now: datetime | None = 
        organisation's public key; nothing personal is stored in plain text.
     3. Insert the signature. The unique constraint on (petition, fingerprint) settles
        concurrent duplicates: exactly one insert wins.
-    4. On a duplicate, mail the address (not the browser: the form must not reveal who
+    4. Before queuing either mail below, take the mail-bomb limit
+       (integrity.checks.may_mail_address): over it, roll back and return MAIL_LIMITED.
+    5. On a duplicate, mail the address (not the browser: the form must not reveal who
        signed) a new confirmation link if still pending, or a thank-you if confirmed, at
        most once per RESEND_INTERVAL.
     """
@@ -156,6 +171,10 @@ def sign_petition(petition: Petition, signer: Signer, *, now: datetime | None = 
             signature = _create_signature(
                 petition, signer, record, fingerprint=fingerprint, token_hash=token_hash, now=now
             )
+            # The mail-bomb limit, counted only for a mail about to be queued; over it
+            # the insert is rolled back: nothing stored, nothing mailed.
+            if not may_mail_address(fingerprint, now=now):
+                raise _MailLimited
             queue_message(
                 kind="confirm-signature",
                 to=email,
@@ -168,19 +187,28 @@ def sign_petition(petition: Petition, signer: Signer, *, now: datetime | None = 
                 language=signer.language,
                 now=now,
             )
+    except _MailLimited:
+        return SignatureOutcome.MAIL_LIMITED
     except IntegrityError:
         with transaction.atomic():
-            _notify_duplicate(petition, fingerprint, email, signer.language, context, now)
+            if not _notify_duplicate(petition, fingerprint, email, signer.language, context, now):
+                return SignatureOutcome.MAIL_LIMITED
         return SignatureOutcome.DUPLICATE
     return SignatureOutcome.NEW
 
 
-def _notify_duplicate(petition, fingerprint, email, language, context, now) -> None:
+class _MailLimited(Exception):
+    """Raised inside the signing transaction to roll it back (integrity mail limit)."""
+
+
+def _notify_duplicate(petition, fingerprint, email, language, context, now) -> bool:
+    """Mail a repeated signer; False if the mail-bomb limit stopped it (the token is
+    then left as it was, so the link already mailed keeps working)."""
     existing = Signature.objects.filter(petition=petition, email_fingerprint=fingerprint).first()
     if existing is None or existing.state == SignatureState.INVALIDATED:
         # Withdrawn since our insert failed, or removed by moderators: neither the
         # "confirm" nor the "already counted" mail would be true, so none is sent.
-        return
+        return True
     token, token_hash = _token()
     # The conditional update both rate-limits and, for a pending signature, replaces
     # the token: the old link stops working, the new one is mailed.
@@ -191,7 +219,10 @@ def _notify_duplicate(petition, fingerprint, email, language, context, now) -> N
         pk=existing.pk, token_sent_at__lt=now - RESEND_INTERVAL
     ).update(**changes)
     if not updated:
-        return
+        return True
+    if not may_mail_address(fingerprint, now=now):
+        transaction.set_rollback(True)  # Keep the old token: no new link is mailed.
+        return False
     if existing.state == SignatureState.PENDING:
         url = confirmation_url(petition, token, language)
         template = "petitions/mail/confirm_again.txt"
@@ -210,6 +241,7 @@ def _notify_duplicate(petition, fingerprint, email, language, context, now) -> N
         language=language,
         now=now,
     )
+    return True
 
 
 def confirm_signature(petition: Petition, token: str, *, now: datetime | None = None):

@@ -4,7 +4,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from hamseda.integrity import checks as integrity
 from hamseda.languages import current_language
+from hamseda.network import client_fingerprint
 from hamseda.petitions import pagecache, services, withdrawal
 from hamseda.petitions.countries import country_name
 from hamseda.petitions.forms import SignatureForm
@@ -38,6 +40,7 @@ def _petition_to_sign(slug: str) -> Petition:
             "signature_count",
             "invalidated_count",
             "goal",
+            "limits",
             "organization__public_key",
         ),
         slug=slug,
@@ -116,14 +119,43 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     form = SignatureForm(request.POST)
     if not form.is_valid():
         return _page(request, petition, form, status=400)
-    signer = services.Signer(**form.cleaned_data, language=current_language())
+    now = timezone.now()
+    fingerprint = client_fingerprint(request, now=now)
+    signer = services.Signer(
+        **form.signer_data(), language=current_language(), network_fingerprint=fingerprint
+    )
     try:
-        services.sign_petition(petition, signer)
+        with integrity.attempt_transaction():
+            verdict = integrity.check_signature_attempt(
+                petition, {**request.POST.dict(), **form.cleaned_data}, fingerprint, now=now
+            )
+            outcome = services.sign_petition(petition, signer, now=now) if verdict.allowed else None
     except services.PetitionNotOpen:
         return _page(request, petition, None, status=409)
+    if not verdict.allowed:
+        return _refused(request, petition, form, verdict)
+    if outcome == services.SignatureOutcome.MAIL_LIMITED:
+        message = integrity.mail_limit_message()
+        return _page(request, petition, form, status=429, integrity_message=message)
     # Same page for a new and a repeated signature: the browser must not learn whether
     # an address has signed; the mail tells its owner (see services.sign_petition).
     return _thanks_page(request, petition)
+
+
+def _refused(request, petition, form, verdict: integrity.Verdict) -> HttpResponse:
+    """The form again, with what it typed, why it was refused and, over a limit, a
+    proof-of-work challenge that pow.js solves and resubmits (integrity.checks)."""
+    response = _page(
+        request,
+        petition,
+        form,
+        status=verdict.status,
+        integrity_message=verdict.message,
+        pow_challenge=verdict.challenge,
+    )
+    if verdict.retry_after:
+        response["Retry-After"] = str(verdict.retry_after)
+    return response
 
 
 @never_cache

@@ -1,0 +1,249 @@
+"""The integrity checks of one sign attempt, in one function the sign view calls.
+
+`check_signature_attempt()` runs after the form is valid and before
+petitions.services.sign_petition:
+
+1. honeypot: the hidden "website" field must be empty (400);
+2. fill time: the signed "started" stamp, if the form carries one, must be genuine and
+   at least `min_fill_seconds` old (400);
+3. disposable e-mail domain (400);
+4. proof of work, if the form carries a solution: a forged or wrong one is refused
+   (400); a valid one (integrity.pow) lifts the network and domain limits for this one
+   signature; an expired or replayed one counts as none;
+5. limits (integrity.limits): per network fingerprint (10 min, day), per e-mail domain
+   and per petition. Over the network or domain limit the answer is 429 with a new
+   challenge; over the petition's flood brake 429 without (work does not lift it).
+
+The confirmation-mail limit is checked where mail is queued (services.sign_petition
+calls `may_mail_address`), as it also covers repeated signatures.
+
+Every refusal carries a message in the signer's language: nothing is dropped silently.
+The rules are data (integrity.rules); docs/integrity.md explains them.
+"""
+
+import contextlib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core import signing
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from hamseda.integrity import disposable, limits, pow, rules
+
+HONEYPOT_FIELD = "website"
+STARTED_FIELD = "started"
+CHALLENGE_FIELD = "pow_challenge"
+COUNTER_FIELD = "pow_counter"
+STARTED_SALT = "hamseda.integrity.form-started"
+
+
+def enabled() -> bool:
+    """HAMSEDA_INTEGRITY=0 switches every check off (the benchmark's comparison run)."""
+    return bool(settings.HAMSEDA.get("INTEGRITY", True))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    status: int = 200
+    reason: str = "ok"
+    message: str = ""
+    retry_after: int = 0
+    # A proof-of-work challenge for the browser, when work would let the signer in.
+    challenge: str = ""
+
+
+ALLOWED = Verdict(allowed=True)
+
+
+def form_started_stamp(now: datetime | None = None) -> str:
+    """The signed time the form was served, for its hidden "started" field."""
+    stamp = int((now or timezone.now()).timestamp())
+    return signing.Signer(salt=STARTED_SALT).sign(str(stamp))
+
+
+def _started_at(value: str) -> int | None:
+    try:
+        return int(signing.Signer(salt=STARTED_SALT).unsign(value))
+    except (signing.BadSignature, ValueError):
+        return None
+
+
+def _refuse(reason: str, message: str, status: int = 400, **extra) -> Verdict:
+    return Verdict(allowed=False, status=status, reason=reason, message=message, **extra)
+
+
+def _try_again(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    if minutes >= 90:
+        hours = math.ceil(minutes / 60)
+        return ngettext(
+            "Please try again in about %(n)d hour.", "Please try again in about %(n)d hours.", hours
+        ) % {"n": hours}
+    return ngettext(
+        "Please try again in about %(n)d minute.",
+        "Please try again in about %(n)d minutes.",
+        minutes,
+    ) % {"n": minutes}
+
+
+def _form_checks(data: Mapping, domain: str, rule: dict, now: datetime) -> Verdict | None:
+    if rule["honeypot"] and str(data.get(HONEYPOT_FIELD, "")).strip():
+        return _refuse(
+            "honeypot",
+            _(
+                "The field “Leave this field empty” was filled in, so we could not accept "
+                "the signature. If you are a person, please empty it and sign again."
+            ),
+        )
+    started = str(data.get(STARTED_FIELD, "") or "")
+    # A form without the stamp (a partner's embedded form, an API client, a page cached
+    # before this field existed) is not refused: the limits still apply to it.
+    if started:
+        served = _started_at(started)
+        if served is None:
+            return _refuse(
+                "bad_stamp",
+                _("This form could not be checked. Please reload the page and sign again."),
+            )
+        if now.timestamp() - served < rule["min_fill_seconds"]:
+            return _refuse(
+                "too_fast",
+                _(
+                    "That was faster than a person can fill in the form. Please wait a "
+                    "moment and press “Sign” again."
+                ),
+            )
+    if rule["refuse_disposable"] and disposable.is_disposable(domain):
+        return _refuse(
+            "disposable",
+            _(
+                "Addresses from %(domain)s are throw-away addresses, and we cannot accept "
+                "them: a signature counts only when a person confirms it later. Please use "
+                "an address you keep."
+            )
+            % {"domain": domain},
+        )
+    return None
+
+
+def _windows(petition, fingerprint: str, domain: str, rule: dict) -> list[limits.Window]:
+    common = rules.is_common_domain(domain, rule)
+    windows = [
+        limits.Window(
+            "network_10min", f"{petition.pk}:{fingerprint}", 600, rule["per_network_10min"]
+        ),
+        limits.Window(
+            "network_day", f"{petition.pk}:{fingerprint}", 86400, rule["per_network_day"]
+        ),
+        limits.Window(
+            "domain_hour",
+            f"{petition.pk}:{domain}",
+            3600,
+            rule["per_common_domain_hour" if common else "per_domain_hour"],
+        ),
+        # Eight rows so that a viral petition's signers do not queue for one row lock.
+        limits.Window("petition_minute", str(petition.pk), 60, rule["per_petition_minute"], 8),
+    ]
+    # A limit of 0 switches that rule off.
+    return [window for window in windows if window.limit > 0]
+
+
+def check_signature_attempt(
+    petition, data: Mapping, fingerprint: str, *, now: datetime | None = None
+) -> Verdict:
+    """Whether this sign attempt may go on to sign_petition; see the module docstring.
+
+    `data` is the form's cleaned data merged with the raw POST (for the hidden fields);
+    `fingerprint` the client's daily network fingerprint (network.client_fingerprint).
+    """
+    if not enabled():
+        return ALLOWED
+    now = now or timezone.now()
+    rule = rules.rules_for(petition)
+    domain = str(data.get("email", "")).rpartition("@")[2].strip().lower()
+    refused = _form_checks(data, domain, rule, now)
+    if refused:
+        return refused
+
+    solved = False
+    challenge = str(data.get(CHALLENGE_FIELD, "") or "")
+    if challenge:
+        outcome = pow.verify(
+            challenge, str(data.get(COUNTER_FIELD, "") or ""), petition.pk, now=now
+        )
+        if outcome in {pow.Outcome.FORGED, pow.Outcome.WRONG}:
+            return _refuse(
+                "pow_invalid",
+                _("The browser check did not work out. Please reload the page and sign again."),
+            )
+        solved = outcome == pow.Outcome.SOLVED
+
+    counts = limits.hit(_windows(petition, fingerprint, domain, rule), now=now)
+    over = [count for count in counts if count.over]
+    brake = [count for count in over if count.window.rule == "petition_minute"]
+    if brake:
+        return _refuse(
+            "petition_limit",
+            _("So many people are signing right now that we must slow down.")
+            + " "
+            + _try_again(brake[0].retry_after),
+            status=429,
+            retry_after=brake[0].retry_after,
+        )
+    if over and not solved:
+        retry = max(count.retry_after for count in over)
+        which = {count.window.rule for count in over}
+        if which & {"network_10min", "network_day"}:
+            why = _("Many signatures have come from your network in a short time.")
+        else:
+            why = _("Many signatures have come from your e-mail provider in a short time.")
+        return _refuse(
+            "network_limit" if which & {"network_10min", "network_day"} else "domain_limit",
+            why + " " + _try_again(retry),
+            status=429,
+            retry_after=retry,
+            challenge=pow.issue(petition.pk, now=now),
+        )
+    return ALLOWED
+
+
+def attempt_transaction():
+    """The transaction the sign view runs the checks and the signature in.
+
+    On SQLite with the database backend, one: SQLite has a single writer, and a
+    separate write transaction for the counters doubled the lock waits and cost half
+    the sign throughput (docs/integrity.md, "Cost"). Elsewhere none: on PostgreSQL the
+    counters commit at once, so their row locks (a busy network's, the petition's
+    shards) are not held while the signature is written; Redis has no transaction.
+    """
+    if connection.vendor == "sqlite" and isinstance(limits.backend(), limits.DatabaseBackend):
+        return transaction.atomic()
+    return contextlib.nullcontext()
+
+
+def may_mail_address(email_fingerprint: str, *, now: datetime | None = None) -> bool:
+    """Whether a confirmation mail may be queued to this address now: at most
+    `mails_per_address_hour` across all petitions (so the form cannot mail-bomb
+    anyone). Each call counts one."""
+    if not enabled():
+        return True
+    limit = rules.site_rules()["mails_per_address_hour"]
+    if limit <= 0:
+        return True
+    window = limits.Window("mail_hour", email_fingerprint, 3600, limit)
+    return not limits.hit([window], now=now)[0].over
+
+
+def mail_limit_message() -> str:
+    return _(
+        "We have already sent several e-mails to this address in the last hour, so we sent "
+        "none now and did not record the signature. Please sign again in an hour, or "
+        "check your inbox (and spam folder) for the mail we sent."
+    )
