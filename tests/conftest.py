@@ -53,7 +53,10 @@ def _empty_cache():
     not be served in the next test, which may reuse its slug."""
     from django.core.cache import cache
 
+    from hamseda.integrity import limits
+
     cache.clear()
+    limits._local.clear()  # The in-process flood-brake counters, likewise.
 
 
 @pytest.fixture(autouse=True)

@@ -148,8 +148,11 @@ def _windows(petition, fingerprint: str, domain: str, rule: dict) -> list[limits
             3600,
             rule["per_common_domain_hour" if common else "per_domain_hour"],
         ),
-        # Eight rows so that a viral petition's signers do not queue for one row lock.
-        limits.Window("petition_minute", str(petition.pk), 60, rule["per_petition_minute"], 8),
+        # In Redis, eight keys; with the database backend, counted in process (see
+        # limits.LocalCounters): every attempt of a viral petition hits it.
+        limits.Window(
+            "petition_minute", str(petition.pk), 60, rule["per_petition_minute"], 8, local=True
+        ),
     ]
     # A limit of 0 switches that rule off.
     return [window for window in windows if window.limit > 0]

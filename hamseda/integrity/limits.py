@@ -34,8 +34,9 @@ server secret. Counters expire after two windows.
 
 import hashlib
 import random
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Protocol
@@ -59,6 +60,10 @@ class Window:
     seconds: int
     limit: int
     shards: int = 1
+    # Counted in this server process instead of the database, when the counters are in
+    # the database (with Redis every window is shared): for the petition's flood brake,
+    # which every attempt hits. See LocalCounters.
+    local: bool = False
 
 
 @dataclass(frozen=True)
@@ -173,9 +178,64 @@ def backend() -> Backend:
     return DatabaseBackend()
 
 
+class LocalCounters:
+    """Counters in this server process, for windows marked `local` when the others are
+    in the database: the petition's flood brake. Every sign attempt of a petition hits
+    it, so in the database it would be the hottest rows of all (eight shards written and
+    fifteen read per attempt, measured as a good part of the checks' cost). In memory
+    it costs nothing; the price is that each server process counts only the attempts it
+    serves, so with N processes the brake lets through up to N times its limit — still
+    a brake for a botnet, never a stop for real signers (docs/integrity.md)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, tuple[int, float]] = {}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._counts = {}
+
+    def increment(self, keys, read, now):
+        stamp = now.timestamp()
+        with self._lock:
+            if len(self._counts) > 10_000:
+                self._counts = {k: v for k, v in self._counts.items() if v[1] > stamp}
+            values = []
+            for key, ttl in keys:
+                count, expires = self._counts.get(key, (0, 0.0))
+                count = count + 1 if expires > stamp else 1
+                self._counts[key] = (count, stamp + ttl)
+                values.append(count)
+            found = {}
+            for key in read:
+                count, expires = self._counts.get(key, (0, 0.0))
+                found[key] = count if expires > stamp else 0
+        return values, found
+
+
+_local = LocalCounters()
+
+
 def hit(windows: Sequence[Window], *, now: datetime | None = None) -> list[Count]:
-    """Count one attempt against every window and return the sliding estimates."""
+    """Count one attempt against every window and return the sliding estimates, in the
+    order of `windows`."""
     now = now or timezone.now()
+    shared = backend()
+    if not isinstance(shared, DatabaseBackend):
+        return _hit_with(shared, windows, now)
+    in_process = [w for w in windows if w.local]
+    in_database = [w for w in windows if not w.local]
+    counted: dict[Window, Count] = {}
+    if in_database:
+        counted.update(zip(in_database, _hit_with(shared, in_database, now), strict=True))
+    if in_process:
+        single = [replace(w, shards=1) for w in in_process]
+        results = _hit_with(_local, single, now)
+        counted.update((w, replace(c, window=w)) for w, c in zip(in_process, results, strict=True))
+    return [counted[w] for w in windows]
+
+
+def _hit_with(counter: Backend, windows: Sequence[Window], now: datetime) -> list[Count]:
     stamp = now.timestamp()
     increments, reads, plan = [], [], []
     for window in windows:
@@ -192,7 +252,7 @@ def hit(windows: Sequence[Window], *, now: datetime | None = None) -> list[Count
         others = [key for s, key in enumerate(current) if s != shard]
         reads += others + previous
         plan.append((window, len(increments) - 1, others, previous, elapsed))
-    values, found = backend().increment(increments, reads, now)
+    values, found = counter.increment(increments, reads, now)
     counts = []
     for window, index, others, previous, elapsed in plan:
         current_total = values[index] + sum(found[key] for key in others)

@@ -177,7 +177,8 @@ def test_it_counts_confirmations_by_the_minute_they_happened(petition, outbox):
 
 
 def test_it_rolls_old_minutes_into_hours_and_prunes(petition):
-    old = NOW - timedelta(hours=50)
+    # At the start of an hour, so that both old minutes roll into the same hour.
+    old = (NOW - timedelta(hours=50)).replace(minute=0, second=0, microsecond=0)
     sign(petition, old, domain="gmail.com", network="cccc", n=2)
     sign(petition, old + timedelta(minutes=7), domain="gmail.com", network="cccc", n=1)
     sign(petition, NOW, n=1)
