@@ -10,13 +10,13 @@ from datetime import datetime
 from functools import wraps
 from typing import Literal
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern
 from django.utils import timezone, translation
 from ninja import Field, NinjaAPI, Query, Schema
 
+from hamseda.links import absolute_url
 from hamseda.petitions.countries import country_name
 from hamseda.petitions.models import Petition, PetitionState
 
@@ -140,7 +140,7 @@ def petition_json(petition: Petition, language: str, now: datetime) -> dict:
             "opened_at": petition.opened_at,
             "closing_at": petition.closing_at,
             # The page in the same language (/fa/p/…/ for Dari).
-            "url": settings.BASE_URL + petition.get_absolute_url(),
+            "url": absolute_url(petition.get_absolute_url()),
         }
 
 

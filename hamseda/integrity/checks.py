@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from hamseda.integrity import disposable, limits, pow, rules
+from hamseda.vault import crypto
 
 HONEYPOT_FIELD = "website"
 STARTED_FIELD = "started"
@@ -170,7 +171,7 @@ def check_signature_attempt(
         return ALLOWED
     now = now or timezone.now()
     rule = rules.rules_for(petition)
-    domain = str(data.get("email", "")).rpartition("@")[2].strip().lower()
+    domain = crypto.email_domain(str(data.get("email", "")))
     refused = _form_checks(data, domain, rule, now)
     if refused:
         return refused

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from hamseda.integrity.checks import may_mail_address
+from hamseda.links import absolute_url
 from hamseda.mail.services import queue_message
 from hamseda.petitions import counting, pagecache, withdrawal
 from hamseda.petitions.models import (
@@ -117,16 +118,11 @@ def _create_signature(
         country=signer.country,
         public_name=record["first_name"][:100] if signer.show_name else "",
         keep_updated=signer.keep_updated,
-        email_domain=email_domain(record["email"]),
+        email_domain=crypto.email_domain(record["email"]),
         network_fingerprint=signer.network_fingerprint[:16],
         created_at=now,
         **extra,
     )
-
-
-def email_domain(address: str) -> str:
-    """The domain of a normalised address, lower-case, as integrity trends group them."""
-    return address.rpartition("@")[2].lower()[:253]
 
 
 def _token() -> tuple[str, str]:
@@ -134,13 +130,9 @@ def _token() -> tuple[str, str]:
     return token, crypto.token_hash(token)
 
 
-def _absolute(path: str) -> str:
-    return settings.BASE_URL + path
-
-
 def confirmation_url(petition: Petition, token: str, language: str) -> str:
     with translation.override(language):
-        return _absolute(reverse("petitions:confirm", args=[petition.slug, token]))
+        return absolute_url(reverse("petitions:confirm", args=[petition.slug, token]))
 
 
 def sign_petition(petition: Petition, signer: Signer, *, now: datetime | None = None):
@@ -227,7 +219,7 @@ def _notify_duplicate(petition, fingerprint, email, language, context, now) -> b
         url = confirmation_url(petition, token, language)
         template = "petitions/mail/confirm_again.txt"
     else:
-        url = _absolute(petition.get_absolute_url())
+        url = absolute_url(petition.get_absolute_url())
         template = "petitions/mail/already_signed.txt"
     queue_message(
         kind="duplicate-signature",

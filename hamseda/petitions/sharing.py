@@ -2,13 +2,14 @@
 
 from urllib.parse import quote, urlencode
 
-from django.conf import settings
 from django.utils.translation import gettext as _
+
+from hamseda.links import absolute_url
 
 
 def share_links(petition, text) -> dict:
     # reverse() in the active language gives the /fa/… or /ps/… page for those readers.
-    url = settings.BASE_URL + petition.get_absolute_url()
+    url = absolute_url(petition.get_absolute_url())
     title = text.title if text else petition.slug
     tags = (
         " ".join(f"#{tag}" for tag in petition.campaign.hashtag_list) if petition.campaign else ""

@@ -6,7 +6,6 @@ vault's eraser registry calls erase_signatures for `/privacy/erase/`.
 from datetime import datetime
 from enum import StrEnum
 
-from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.db.models import F
@@ -15,6 +14,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import ngettext
 
+from hamseda.links import absolute_url
 from hamseda.petitions import pagecache
 from hamseda.petitions.counting import uncount
 from hamseda.petitions.models import Petition, Signature, SignatureState
@@ -55,13 +55,11 @@ def supporter_links(petition: Petition, signature_id: int, language: str) -> dic
     token = withdraw_token(petition.pk, signature_id)
     with translation.override(language):
         return {
-            "withdraw_url": _absolute(reverse("petitions:withdraw", args=[petition.slug, token])),
-            "erase_url": _absolute(reverse("erasure:request")),
+            "withdraw_url": absolute_url(
+                reverse("petitions:withdraw", args=[petition.slug, token])
+            ),
+            "erase_url": absolute_url(reverse("erasure:request")),
         }
-
-
-def _absolute(path: str) -> str:
-    return settings.BASE_URL + path
 
 
 def remove_signature(signature_id: int) -> bool:

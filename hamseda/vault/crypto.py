@@ -95,6 +95,12 @@ def normalise_email(address: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
+def email_domain(address: str) -> str:
+    """The domain of an address as integrity limits and trends group them: normalised,
+    lower-case, at most 253 characters (Signature.email_domain)."""
+    return normalise_email(address).rpartition("@")[2][:253]
+
+
 def email_fingerprint(address: str) -> str:
     """Keyed fingerprint of an address for dedup: 64 hex characters."""
     canonical = normalise_email(address).casefold()

@@ -40,6 +40,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from hamseda.links import absolute_url
 from hamseda.mail.services import queue_message
 from hamseda.vault import crypto
 from hamseda.vault.models import ErasureMailLimit
@@ -158,7 +159,7 @@ def read_erasure_token(token: str, *, now: datetime | None = None) -> ErasureLin
 def erasure_url(fingerprint: str, language: str, *, now: datetime) -> str:
     with translation.override(language):
         path = reverse("erasure:confirm", args=[erasure_token(fingerprint, now=now)])
-    return settings.BASE_URL + path
+    return absolute_url(path)
 
 
 # --- asking for the link ----------------------------------------------------------------
