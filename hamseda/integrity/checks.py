@@ -13,9 +13,11 @@ petitions.services.sign_petition:
 5. limits (integrity.limits): per network fingerprint (10 min, day), per e-mail domain
    and per petition. Over the network or domain limit the answer is 429 with a new
    challenge; over the petition's flood brake 429 without (work does not lift it).
-
-The confirmation-mail limit is checked where mail is queued (services.sign_petition
-calls `may_mail_address`), as it also covers repeated signatures.
+6. the confirmation-mail limit per address, counted in the same round trip as the
+   limits above: the verdict says whether a mail may go (`mail_allowed`), and
+   services.sign_petition acts on it where the mail is queued (refusing a new
+   signature, or not re-mailing a repeated one). An attempt that sends no mail after
+   all (a repeat within the resend interval) gives its count back (`refund_mail`).
 
 Every refusal carries a message in the signer's language: nothing is dropped silently.
 The rules are data (integrity.rules); docs/integrity.md explains them.
@@ -58,6 +60,10 @@ class Verdict:
     retry_after: int = 0
     # A proof-of-work challenge for the browser, when work would let the signer in.
     challenge: str = ""
+    # Whether a confirmation mail may be queued to this address (the mail limit, counted
+    # by this check); None when the check did not count it (checks or the limit off),
+    # so services.sign_petition counts it itself.
+    mail_allowed: bool | None = None
 
 
 ALLOWED = Verdict(allowed=True)
@@ -134,7 +140,9 @@ def _form_checks(data: Mapping, domain: str, rule: dict, now: datetime) -> Verdi
     return None
 
 
-def _windows(petition, fingerprint: str, domain: str, rule: dict) -> list[limits.Window]:
+def _windows(
+    petition, fingerprint: str, domain: str, rule: dict, email_fingerprint: str = ""
+) -> list[limits.Window]:
     common = rules.is_common_domain(domain, rule)
     windows = [
         limits.Window(
@@ -149,10 +157,10 @@ def _windows(petition, fingerprint: str, domain: str, rule: dict) -> list[limits
             3600,
             rule["per_common_domain_hour" if common else "per_domain_hour"],
         ),
-        # In Redis, eight keys; with the database backend, counted in process (see
-        # limits.LocalCounters): every attempt of a viral petition hits it.
+        # With the database backend counted in process (limits.LocalCounters): every
+        # attempt of a viral petition hits it.
         limits.Window(
-            "petition_minute", str(petition.pk), 60, rule["per_petition_minute"], 8, local=True
+            "petition_minute", str(petition.pk), 60, rule["per_petition_minute"], local=True
         ),
     ]
     # A limit of 0 switches that rule off.
@@ -189,7 +197,11 @@ def check_signature_attempt(
             )
         solved = outcome == pow.Outcome.SOLVED
 
-    counts = limits.hit(_windows(petition, fingerprint, domain, rule), now=now)
+    email_fingerprint = crypto.email_fingerprint(str(data.get("email", "")))
+    counts = limits.hit(_windows(petition, fingerprint, domain, rule, email_fingerprint), now=now)
+    mail = [count for count in counts if count.window.rule == MAIL_RULE]
+    mail_allowed = not mail[0].over if mail else None
+    counts = [count for count in counts if count.window.rule != MAIL_RULE]
     over = [count for count in counts if count.over]
     brake = [count for count in over if count.window.rule == "petition_minute"]
     if brake:
@@ -215,7 +227,7 @@ def check_signature_attempt(
             retry_after=retry,
             challenge=pow.issue(petition.pk, now=now),
         )
-    return ALLOWED
+    return Verdict(allowed=True, mail_allowed=mail_allowed)
 
 
 def attempt_transaction():
@@ -224,25 +236,40 @@ def attempt_transaction():
     On SQLite with the database backend, one: SQLite has a single writer, and a
     separate write transaction for the counters doubled the lock waits and cost half
     the sign throughput (docs/integrity.md, "Cost"). Elsewhere none: on PostgreSQL the
-    counters commit at once, so their row locks (a busy network's, the petition's
-    shards) are not held while the signature is written; Redis has no transaction.
+    counters' one statement commits at once (unlogged, so without waiting for a WAL
+    flush), and a busy network's row lock is not held while the signature is written;
+    Redis has no transaction.
     """
     if connection.vendor == "sqlite" and isinstance(limits.backend(), limits.DatabaseBackend):
         return transaction.atomic()
     return contextlib.nullcontext()
 
 
+MAIL_RULE = "mail_hour"
+
+
+def _mail_window(email_fingerprint: str, limit: int) -> limits.Window:
+    return limits.Window(MAIL_RULE, email_fingerprint, 3600, limit)
+
+
 def may_mail_address(email_fingerprint: str, *, now: datetime | None = None) -> bool:
     """Whether a confirmation mail may be queued to this address now: at most
     `mails_per_address_hour` across all petitions (so the form cannot mail-bomb
-    anyone). Each call counts one."""
+    anyone). Each call counts one. The sign view has this counted by
+    check_signature_attempt (Verdict.mail_allowed); other callers use this."""
     if not enabled():
         return True
     limit = rules.site_rules()["mails_per_address_hour"]
     if limit <= 0:
         return True
-    window = limits.Window("mail_hour", email_fingerprint, 3600, limit)
-    return not limits.hit([window], now=now)[0].over
+    return not limits.hit([_mail_window(email_fingerprint, limit)], now=now)[0].over
+
+
+def refund_mail(email_fingerprint: str, *, now: datetime | None = None) -> None:
+    """Give back the mail-limit count of an attempt that sent no mail after all."""
+    limit = rules.site_rules()["mails_per_address_hour"]
+    if enabled() and limit > 0:
+        limits.refund([_mail_window(email_fingerprint, limit)], now=now)
 
 
 def mail_limit_message() -> str:

@@ -153,21 +153,29 @@ class TrendWatermark(models.Model):
 
 
 class LimitCounter(models.Model):
-    """One fixed-window counter of the integrity limits' database backend
+    """One sliding-window counter of the integrity limits' database backend
     (integrity.limits), or a spent proof-of-work challenge (count 1).
 
-    The key is a keyed hash of the rule, its subject (network fingerprint, e-mail domain,
-    e-mail fingerprint, challenge) and the window, so this table names no domain or
-    fingerprint and cannot be matched with signatures without the server secret. Rows
-    are deleted once expired by the scheduled task integrity.tasks.prune_limit_counters.
+    One row per rule and subject holds the count of the current fixed window (`period`,
+    the window's number) and of the one before it (`previous`), so one upsert both
+    counts an attempt and returns all the estimate needs. The key is a keyed hash of
+    the rule and its subject (network fingerprint, e-mail domain, e-mail fingerprint,
+    challenge), so this table names no domain or fingerprint and cannot be matched with
+    signatures without the server secret. On PostgreSQL the table is UNLOGGED (migration
+    0006): counters are not worth a WAL flush, and a crash merely forgets them. Expired
+    rows are deleted by the scheduled task integrity.tasks.prune_limit_counters, which
+    scans the table: `expires_at` has no index, so that the upsert of every sign attempt
+    changes no indexed column (a PostgreSQL HOT update, no index write).
     """
 
     key = models.CharField(max_length=64, unique=True)
+    period = models.BigIntegerField(default=0)
     count = models.PositiveIntegerField(default=0)
-    expires_at = models.DateTimeField(db_index=True)
+    previous = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField()
 
     def __str__(self) -> str:
-        return f"{self.key[:8]}… = {self.count}"
+        return f"{self.key[:8]}… = {self.count} (+{self.previous} before)"
 
 
 class DisposableDomain(models.Model):

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from hamseda.integrity.checks import may_mail_address
+from hamseda.integrity.checks import may_mail_address, refund_mail
 from hamseda.links import absolute_url
 from hamseda.mail.services import queue_message
 from hamseda.petitions import counting, pagecache, withdrawal
@@ -135,7 +135,13 @@ def confirmation_url(petition: Petition, token: str, language: str) -> str:
         return absolute_url(reverse("petitions:confirm", args=[petition.slug, token]))
 
 
-def sign_petition(petition: Petition, signer: Signer, *, now: datetime | None = None):
+def sign_petition(
+    petition: Petition,
+    signer: Signer,
+    *,
+    now: datetime | None = None,
+    mail_allowed: bool | None = None,
+):
     """Record a pending signature and queue its confirmation mail, in one transaction.
 
     1. Refuse if the petition is not open.
@@ -143,8 +149,10 @@ def sign_petition(petition: Petition, signer: Signer, *, now: datetime | None = 
        organisation's public key; nothing personal is stored in plain text.
     3. Insert the signature. The unique constraint on (petition, fingerprint) settles
        concurrent duplicates: exactly one insert wins.
-    4. Before queuing either mail below, take the mail-bomb limit
-       (integrity.checks.may_mail_address): over it, roll back and return MAIL_LIMITED.
+    4. Before queuing either mail below, take the mail-bomb limit: `mail_allowed` when
+       the sign view's integrity check has counted it (integrity.checks.Verdict),
+       else integrity.checks.may_mail_address. Over it, roll back and return
+       MAIL_LIMITED.
     5. On a duplicate, mail the address (not the browser: the form must not reveal who
        signed) a new confirmation link if still pending, or a thank-you if confirmed, at
        most once per RESEND_INTERVAL.
@@ -165,7 +173,7 @@ def sign_petition(petition: Petition, signer: Signer, *, now: datetime | None = 
             )
             # The mail-bomb limit, counted only for a mail about to be queued; over it
             # the insert is rolled back: nothing stored, nothing mailed.
-            if not may_mail_address(fingerprint, now=now):
+            if not _may_mail(fingerprint, mail_allowed, now):
                 raise _MailLimited
             queue_message(
                 kind="confirm-signature",
@@ -183,23 +191,40 @@ def sign_petition(petition: Petition, signer: Signer, *, now: datetime | None = 
         return SignatureOutcome.MAIL_LIMITED
     except IntegrityError:
         with transaction.atomic():
-            if not _notify_duplicate(petition, fingerprint, email, signer.language, context, now):
+            if not _notify_duplicate(
+                petition, fingerprint, email, signer.language, context, now, mail_allowed
+            ):
                 return SignatureOutcome.MAIL_LIMITED
         return SignatureOutcome.DUPLICATE
     return SignatureOutcome.NEW
+
+
+def _may_mail(fingerprint: str, mail_allowed: bool | None, now: datetime) -> bool:
+    """The mail-bomb limit's answer: already counted by the caller, or counted now."""
+    if mail_allowed is not None:
+        return mail_allowed
+    return may_mail_address(fingerprint, now=now)
+
+
+def _give_back_mail(fingerprint: str, mail_allowed: bool | None, now: datetime) -> None:
+    """Counted by the sign view's check, but no mail goes: give the count back, so that
+    repeated clicks do not use up the address's mails."""
+    if mail_allowed is not None:
+        refund_mail(fingerprint, now=now)
 
 
 class _MailLimited(Exception):
     """Raised inside the signing transaction to roll it back (integrity mail limit)."""
 
 
-def _notify_duplicate(petition, fingerprint, email, language, context, now) -> bool:
+def _notify_duplicate(petition, fingerprint, email, language, context, now, mail_allowed) -> bool:
     """Mail a repeated signer; False if the mail-bomb limit stopped it (the token is
     then left as it was, so the link already mailed keeps working)."""
     existing = Signature.objects.filter(petition=petition, email_fingerprint=fingerprint).first()
     if existing is None or existing.state == SignatureState.INVALIDATED:
         # Withdrawn since our insert failed, or removed by moderators: neither the
         # "confirm" nor the "already counted" mail would be true, so none is sent.
+        _give_back_mail(fingerprint, mail_allowed, now)
         return True
     token, token_hash = _token()
     # The conditional update both rate-limits and, for a pending signature, replaces
@@ -211,8 +236,9 @@ def _notify_duplicate(petition, fingerprint, email, language, context, now) -> b
         pk=existing.pk, token_sent_at__lt=now - RESEND_INTERVAL
     ).update(**changes)
     if not updated:
+        _give_back_mail(fingerprint, mail_allowed, now)
         return True
-    if not may_mail_address(fingerprint, now=now):
+    if not _may_mail(fingerprint, mail_allowed, now):
         transaction.set_rollback(True)  # Keep the old token: no new link is mailed.
         return False
     if existing.state == SignatureState.PENDING:

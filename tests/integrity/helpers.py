@@ -23,7 +23,10 @@ def attempt(petition, number: int, *, email: str, fingerprint: str, now, **extra
     if not verdict.allowed:
         return verdict
     return services.sign_petition(
-        petition, signer(number, email=email, network_fingerprint=fingerprint), now=now
+        petition,
+        signer(number, email=email, network_fingerprint=fingerprint),
+        now=now,
+        mail_allowed=verdict.mail_allowed,
     )
 
 

@@ -29,9 +29,9 @@ def backend(request, settings, db):
     return request.param
 
 
-def window(limit: int = 10, seconds: int = 600, shards: int = 1) -> limits.Window:
+def window(limit: int = 10, seconds: int = 600) -> limits.Window:
     # A fresh subject per test: Redis keeps its keys across tests (until they expire).
-    return limits.Window("test", secrets.token_hex(8), seconds, limit, shards)
+    return limits.Window("test", secrets.token_hex(8), seconds, limit)
 
 
 def test_it_counts_up_to_the_limit_and_then_is_over(backend):
@@ -55,11 +55,40 @@ def test_the_previous_window_counts_by_the_share_still_inside(backend):
     assert later.estimate == pytest.approx(1 + 1 * 1.0)
 
 
-def test_a_sharded_counter_sums_its_shards(backend):
-    rule = window(limit=1000, seconds=60, shards=8)
-    for _ in range(50):
-        last = limits.hit([rule], now=T0)[0]
-    assert last.estimate == 50
+def test_a_window_rolls_over_across_many_periods(backend):
+    rule = window(limit=100)
+    for period in range(5):
+        for _ in range(period + 1):
+            last = limits.hit([rule], now=T0 + timedelta(seconds=600 * period))[0]
+        # At the start of each period the whole previous period still counts.
+        assert last.estimate == (period + 1) + period
+
+
+def test_a_skipped_period_forgets_the_old_counts(backend):
+    rule = window(limit=100)
+    for _ in range(7):
+        limits.hit([rule], now=T0)
+    # Two periods on: neither the current nor the previous period saw the old hits.
+    assert limits.hit([rule], now=T0 + timedelta(seconds=1200))[0].estimate == 1
+
+
+def test_an_attempt_from_a_clock_behind_counts_in_the_current_period(backend):
+    rule = window(limit=100)
+    limits.hit([rule], now=T0 + timedelta(seconds=600))
+    # Another server whose clock is a second behind, in the window before: its attempt
+    # still counts for the current window, and nothing is reset.
+    limits.hit([rule], now=T0 + timedelta(seconds=599))
+    assert limits.hit([rule], now=T0 + timedelta(seconds=600))[0].estimate == 3
+
+
+def test_the_flood_brake_counts_in_process_with_the_database_backend(settings, db):
+    settings.HAMSEDA = {**settings.HAMSEDA, "INTEGRITY_LIMITS_BACKEND": "database"}
+    brake = limits.Window("petition_minute", secrets.token_hex(4), 60, 3, local=True)
+    counts = [limits.hit([brake], now=T0)[0] for _ in range(4)]
+    assert [c.over for c in counts] == [False, False, False, True]
+    assert not LimitCounter.objects.exists()
+    later = limits.hit([brake], now=T0 + timedelta(seconds=90))[0]
+    assert later.estimate == pytest.approx(1 + 4 * 0.5)
 
 
 def test_several_windows_are_counted_in_one_call(backend):
@@ -82,6 +111,7 @@ def test_database_counters_name_no_subject_and_are_pruned(settings, db):
     row = LimitCounter.objects.get()
     assert "attacker" not in row.key
     assert len(row.key) == 64
+    assert (row.count, row.previous) == (1, 0)
     assert limits.prune(now=T0 + timedelta(seconds=3600)) == 0
     assert limits.prune(now=T0 + timedelta(seconds=7200)) == 1
     assert not LimitCounter.objects.exists()
@@ -91,3 +121,14 @@ def test_pruning_is_scheduled():
     from hamseda.runtime import SCHEDULE
 
     assert ("hamseda.integrity.tasks.prune_limit_counters", 3600) in SCHEDULE
+
+
+def test_a_refund_takes_back_one_hit_and_never_goes_below_zero(backend):
+    rule = window(limit=2)
+    for _ in range(3):
+        limits.hit([rule], now=T0)
+    limits.refund([rule], now=T0)
+    assert limits.hit([rule], now=T0)[0].estimate == 3
+    fresh = window(limit=2)
+    limits.refund([fresh], now=T0)  # Nothing counted yet: nothing to take back.
+    assert limits.hit([fresh], now=T0)[0].estimate == 1

@@ -137,6 +137,28 @@ def test_a_repeated_signer_is_not_mailed_past_the_limit(petition, now, settings)
     assert mailed == 2 + outcomes[3:].count(services.SignatureOutcome.DUPLICATE) <= 3
 
 
+def test_repeated_clicks_that_send_no_mail_do_not_use_up_the_mails(org, now, settings):
+    # The check counts the mail limit before signing; a repeat within RESEND_INTERVAL
+    # sends nothing, so it gives its count back (services._give_back_mail).
+    settings.HAMSEDA = {**settings.HAMSEDA, "INTEGRITY_RULES": {"mails_per_address_hour": 2}}
+    first, second, third = (make_petition(org.organization, f"p-{i}") for i in range(3))
+
+    def again(petition, seconds):
+        return attempt(
+            petition,
+            1,
+            email="clicker@example.org",
+            fingerprint=secrets.token_hex(8),
+            now=now + timedelta(seconds=seconds),
+        )
+
+    assert again(first, 0) == services.SignatureOutcome.NEW
+    assert [again(first, 1 + i) for i in range(5)] == [services.SignatureOutcome.DUPLICATE] * 5
+    assert again(second, 10) == services.SignatureOutcome.NEW
+    assert again(third, 11) == services.SignatureOutcome.MAIL_LIMITED
+    assert OutboundMessage.objects.count() == 2
+
+
 def test_a_control_group_gets_through_during_the_attacks(org, now, outbox):
     petition = make_petition(org.organization, "under-attack")
     flood, control = secrets.token_hex(8), []

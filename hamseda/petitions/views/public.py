@@ -129,7 +129,11 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
             verdict = integrity.check_signature_attempt(
                 petition, {**request.POST.dict(), **form.cleaned_data}, fingerprint, now=now
             )
-            outcome = services.sign_petition(petition, signer, now=now) if verdict.allowed else None
+            outcome = (
+                services.sign_petition(petition, signer, now=now, mail_allowed=verdict.mail_allowed)
+                if verdict.allowed
+                else None
+            )
     except services.PetitionNotOpen:
         return _page(request, petition, None, status=409)
     if not verdict.allowed:
