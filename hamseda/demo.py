@@ -180,11 +180,54 @@ def _demo_image() -> ContentFile:
     return ContentFile(buffer.getvalue(), name="demo-banner.png")
 
 
+def _demo_logo() -> ContentFile:
+    """The demo coalition's logo: a gold disc with sound waves (one voice becoming
+    many, as "hamseda" says), on a transparent background, as kit images and frames
+    must handle it."""
+    from PIL import Image, ImageDraw
+
+    scale = 4  # Drawn large, then scaled down: Pillow's arcs have no anti-aliasing.
+    size = 512 * scale
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((0, 0, size - 1, size - 1), fill="#f2c14e")
+    ink = "#12352c"
+    cx, cy = size * 0.34, size / 2
+    dot = size * 0.07
+    draw.ellipse((cx - dot, cy - dot, cx + dot, cy + dot), fill=ink)
+    for number, radius in enumerate((0.17, 0.27, 0.37)):
+        r = size * radius
+        width = round(size * (0.05 - number * 0.008))
+        draw.arc((cx - r, cy - r, cx + r, cy + r), -50, 50, fill=ink, width=width)
+    image = image.resize((512, 512), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=True)
+    return ContentFile(buffer.getvalue(), name="demo-logo.png")
+
+
 def _load_campaign(organization: Organization) -> None:
+    from hamseda.kit import services as kit_services
+
     campaign, _ = Campaign.objects.get_or_create(
         slug="ban-taliban",
-        defaults={"organization": organization, "hashtags": "BanTaliban", "colour": "#1f6f5c"},
+        defaults={
+            "organization": organization,
+            "hashtags": "BanTaliban",
+            "colour": "#1f6f5c",
+        },
     )
+    if not campaign.logo:
+        # The kit's design: the site's green, a warm gold for highlights, the bold
+        # layout, and Eastern Arabic digits on the Dari and Pashto images.
+        kit_services.update_design(
+            campaign,
+            colour="#1f6f5c",
+            accent_colour="#f2c14e",
+            layout="bold",
+            eastern_digits=True,
+            logo=_demo_logo(),
+            by=None,
+        )
     for language, (name, description) in CAMPAIGN.items():
         CampaignTranslation.objects.update_or_create(
             campaign=campaign,

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "hamseda.vault",
     "hamseda.integrity",
     "hamseda.mail",
+    "hamseda.kit",
     "hamseda.api",
 ]
 
@@ -326,6 +327,11 @@ LOGGING = {
         "django.server": {"handlers": [], "level": "ERROR", "propagate": True},
         "django_tasks": {"level": "WARNING"},
         "django_tasks_db": {"level": "WARNING"},
+        # WeasyPrint logs every step of every poster at INFO; Pillow's PNG reader chunk
+        # names at DEBUG. Neither says anything an operator needs.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "PIL": {"level": "WARNING"},
     },
 }
 

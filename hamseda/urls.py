@@ -28,6 +28,7 @@ urlpatterns += i18n_patterns(
     path("c/<slug:slug>/", campaign_views.detail, name="campaign"),
     path("privacy/", privacy, name="privacy"),
     path("", include("hamseda.petitions.urls")),
+    path("", include("hamseda.kit.urls")),
     path("organize/", include(organize_patterns)),
     path("organize/org/", include("hamseda.orgs.urls")),
     path("organize/org/", include("hamseda.integrity.urls")),

@@ -72,6 +72,14 @@ ROUTES = [
     Route("integrity:invalidate", ("petition",), "post", frozenset({OWNER, MODERATOR}), ok=400),
     # No invalidation has the member's id: a 404, but only after the role was checked.
     Route("integrity:undo", ("petition", "member"), "post", frozenset({OWNER, MODERATOR}), ok=404),
+    Route("kit:design", ("campaign",), roles=frozenset({OWNER, ORGANIZER})),
+    # An empty post has no colours: the form again, with a 400.
+    Route("kit:design", ("campaign",), "post", frozenset({OWNER, ORGANIZER}), ok=400),
+    Route(
+        "kit:design_preview",
+        ("campaign", "petition", "size", "language"),
+        roles=frozenset({OWNER, ORGANIZER}),
+    ),
 ]
 
 PERSONAS = ["anonymous", "stranger", "outsider"] + [
@@ -122,6 +130,9 @@ def _scene(persona: str):
         "org": organization.slug,
         "member": Membership.objects.get(user=target).pk,
         "approve": "approve",
+        "campaign": petition.campaign.slug,
+        "size": "card",
+        "language": "en",
     }
     if persona == "anonymous":
         return values, None

@@ -5,6 +5,8 @@ from hamseda.languages import pick
 from hamseda.orgs.models import Organization
 
 colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #1f6f5c.")
+# The same validator, for fields declared after the field named `colour` in a class body.
+hex_colour = colour
 
 
 class Campaign(models.Model):
@@ -18,6 +20,13 @@ class Campaign(models.Model):
     hashtags = models.CharField(max_length=300, blank=True)
     default_language = models.CharField(max_length=8, default="en")
     colour = models.CharField(max_length=7, default="#1f6f5c", validators=[colour])
+    # The kit's design (kit.design.Design): a second colour, a logo (may be transparent),
+    # a background photo, one of kit.design.LAYOUTS, and digits for Dari/Pashto images.
+    accent_colour = models.CharField(max_length=7, default="#f2c14e", validators=[hex_colour])
+    logo = models.ImageField(upload_to="campaigns/logos/", blank=True)
+    background = models.ImageField(upload_to="campaigns/backgrounds/", blank=True)
+    kit_layout = models.CharField(max_length=20, default="bold")
+    eastern_digits = models.BooleanField(default=False)
     is_public = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

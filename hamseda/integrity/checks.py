@@ -23,7 +23,6 @@ Every refusal carries a message in the signer's language: nothing is dropped sil
 The rules are data (integrity.rules); docs/integrity.md explains them.
 """
 
-import contextlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core import signing
-from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -228,21 +226,6 @@ def check_signature_attempt(
             challenge=pow.issue(petition.pk, now=now),
         )
     return Verdict(allowed=True, mail_allowed=mail_allowed)
-
-
-def attempt_transaction():
-    """The transaction the sign view runs the checks and the signature in.
-
-    On SQLite with the database backend, one: SQLite has a single writer, and a
-    separate write transaction for the counters doubled the lock waits and cost half
-    the sign throughput (docs/integrity.md, "Cost"). Elsewhere none: on PostgreSQL the
-    counters' one statement commits at once (unlogged, so without waiting for a WAL
-    flush), and a busy network's row lock is not held while the signature is written;
-    Redis has no transaction.
-    """
-    if connection.vendor == "sqlite" and isinstance(limits.backend(), limits.DatabaseBackend):
-        return transaction.atomic()
-    return contextlib.nullcontext()
 
 
 MAIL_RULE = "mail_hour"

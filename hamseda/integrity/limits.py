@@ -174,20 +174,30 @@ def _run(sql: str, params: list) -> list[tuple]:
 
 
 class RedisBackend:
-    """Counters in Redis: per counter INCR and EXPIRE of this period's key and GET of
-    the previous period's, all in one pipeline (one round trip)."""
+    """Counters in Redis: for each counter INCR and EXPIRE of this period's key and GET
+    of the previous period's, all in one Lua script (one command, one round trip; a
+    pipeline of three commands per counter cost several times more in the client)."""
+
+    HIT = (
+        "local out = {} "
+        "for i = 1, #ARGV do "
+        "local count = redis.call('INCR', KEYS[2 * i - 1]) "
+        "redis.call('EXPIRE', KEYS[2 * i - 1], ARGV[i]) "
+        "out[2 * i - 1] = count "
+        "out[2 * i] = tonumber(redis.call('GET', KEYS[2 * i]) or '0') "
+        "end "
+        "return out"
+    )
 
     def __init__(self, url: str):
         self.url = url
 
     def hit(self, hits, now):
-        pipe = _redis(self.url).pipeline(transaction=False)
-        for key, period, ttl in hits:
-            pipe.incr(f"hamseda:limit:{key}:{period}")
-            pipe.expire(f"hamseda:limit:{key}:{period}", ttl)
-            pipe.get(f"hamseda:limit:{key}:{period - 1}")
-        results = pipe.execute()
-        return [(int(results[3 * i]), int(results[3 * i + 2] or 0)) for i in range(len(hits))]
+        keys: list[str] = []
+        for key, period, _ttl in hits:
+            keys += [f"hamseda:limit:{key}:{period}", f"hamseda:limit:{key}:{period - 1}"]
+        values = _script(self.url, self.HIT)(keys=keys, args=[ttl for _k, _p, ttl in hits])
+        return [(int(values[2 * i]), int(values[2 * i + 1])) for i in range(len(hits))]
 
     # Decrement only a positive count that exists: a plain DECR of an expired key would
     # leave -1 behind.
@@ -207,6 +217,13 @@ def _redis(url: str):
     import redis
 
     return redis.Redis.from_url(url, socket_timeout=5)
+
+
+@cache
+def _script(url: str, source: str):
+    """A registered Lua script: sent by its SHA1 (EVALSHA), loaded again if Redis has
+    forgotten it."""
+    return _redis(url).register_script(source)
 
 
 def backend() -> Backend:

@@ -19,6 +19,7 @@ class AuditAction(models.TextChoices):
     MAILOUT = "mailout", _("Mail-out")
     RETENTION_PURGE = "retention_purge", _("Personal data purged (retention)")
     AUDIT_EXPORT = "audit_export", _("Audit log exported")
+    KIT_DESIGN = "kit_design", _("Kit design changed")
 
 
 class AuditEvent(models.Model):
@@ -161,14 +162,17 @@ class LimitCounter(models.Model):
     counts an attempt and returns all the estimate needs. The key is a keyed hash of
     the rule and its subject (network fingerprint, e-mail domain, e-mail fingerprint,
     challenge), so this table names no domain or fingerprint and cannot be matched with
-    signatures without the server secret. On PostgreSQL the table is UNLOGGED (migration
-    0006): counters are not worth a WAL flush, and a crash merely forgets them. Expired
+    signatures without the server secret. On PostgreSQL the table is UNLOGGED (migrations
+    0006, 0008): counters are not worth a WAL flush, and a crash merely forgets them. Expired
     rows are deleted by the scheduled task integrity.tasks.prune_limit_counters, which
     scans the table: `expires_at` has no index, so that the upsert of every sign attempt
     changes no indexed column (a PostgreSQL HOT update, no index write).
     """
 
-    key = models.CharField(max_length=64, unique=True)
+    # The key is the primary key: one index per row instead of an id's and the key's
+    # (and on SQLite a WITHOUT ROWID table, migration 0008): every sign attempt writes
+    # a few of these rows.
+    key = models.CharField(max_length=64, primary_key=True)
     period = models.BigIntegerField(default=0)
     count = models.PositiveIntegerField(default=0)
     previous = models.PositiveIntegerField(default=0)

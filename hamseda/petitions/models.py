@@ -192,6 +192,15 @@ class Signature(models.Model):
         blank=True,
         related_name="signatures",
     )
+    # Where the signer came from (petitions.sources, docs/sharing.md): the channel of
+    # the link they followed ("" direct, "other" unknown or malformed), their sharer
+    # generation (0 unless they came through another signer's share code, then that
+    # signer's generation + 1) and the random part of that code, so organisers see what
+    # one anonymous sharer brought. A signer's own code is never stored: no row links a
+    # recruit to the person who recruited them.
+    source_channel = models.CharField(max_length=16, blank=True)
+    source_generation = models.PositiveSmallIntegerField(default=0)
+    source_code = models.CharField(max_length=8, blank=True)
 
     class Meta:
         constraints = [
@@ -212,6 +221,19 @@ class Signature(models.Model):
             models.Index(fields=["petition", "email_domain"], name="sig_petition_domain"),
             models.Index(fields=["petition", "network_fingerprint"], name="sig_petition_network"),
             models.Index(fields=["petition", "created_at"], name="sig_petition_created"),
+            # The organisers' sources table: one GROUP BY over this index alone gives
+            # signatures by channel and by generation.
+            models.Index(
+                fields=["petition", "source_channel", "source_generation", "state"],
+                name="sig_petition_source",
+            ),
+            # Top anonymous sharers, from the index alone; most signatures have no
+            # sharer code, so the index holds only those that do.
+            models.Index(
+                fields=["petition", "source_code", "state"],
+                name="sig_petition_sharer",
+                condition=~Q(source_code=""),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,17 +6,27 @@ cached per petition and language for a few seconds (the count on it may be that 
 behind), and dropped at once when the petition changes state.
 
 The petition page carries a form, so its CSRF token cannot be shared: the cached HTML
-holds a placeholder that is replaced by the reader's own token on every request.
+holds a placeholder that is replaced by the reader's own token on every request. The
+same goes for what differs between readers of one page: the source of the link they
+followed (the sign form's hidden `source` field) and, on the thank-you page, the
+signer's own sharer code in the share links (petitions.sources). Each is put in already
+validated, as lower-case letters, digits and dots, so it needs no escaping anywhere in
+the page.
 """
 
 from django.core.cache import cache
 from django.middleware.csrf import get_token
+from django.utils.html import escape
 
 from hamseda.languages import CODES
 
 PETITION_PAGE_SECONDS = 5
 THANKS_PAGE_SECONDS = 60
 CSRF_PLACEHOLDER = "hamseda-csrf-placeholder-3f9a1c"
+# Letters only, so that URL-encoding a share link (petitions.sharing) leaves them as
+# they are; no real source or code is this long.
+SOURCE_PLACEHOLDER = "hamsedasourceplaceholderwqxz"
+SHARER_PLACEHOLDER = "hamsedasharerplaceholderwqxz"
 
 
 def petition_page_key(slug: str, language: str) -> str:
@@ -39,6 +49,16 @@ def cached_html(key: str, seconds: int, render) -> str:
 def with_csrf_token(request, html: str) -> str:
     """The cached page with the reader's own CSRF token (which also sets the cookie)."""
     return html.replace(CSRF_PLACEHOLDER, get_token(request))
+
+
+def with_source(html: str, value: str) -> str:
+    """The cached petition page with the reader's source (sources.form_value())."""
+    return html.replace(SOURCE_PLACEHOLDER, escape(value))
+
+
+def with_sharer_code(html: str, code: str) -> str:
+    """The cached thank-you page with this signer's sharer code (sources.make_code())."""
+    return html.replace(SHARER_PLACEHOLDER, escape(code))
 
 
 def forget(slug: str) -> None:

@@ -72,6 +72,11 @@ class Signer:
     # The daily-rotating keyed fingerprint of the signer's network address
     # (network.client_fingerprint), for integrity limits and trends; never the address.
     network_fingerprint: str = ""
+    # Where they came from (petitions.sources.attribute): the share channel, their sharer
+    # generation, and the random part of the sharer code they followed, if any.
+    source_channel: str = ""
+    source_generation: int = 0
+    source_code: str = ""
 
 
 def clean_text(value: str) -> str:
@@ -120,6 +125,9 @@ def _create_signature(
         keep_updated=signer.keep_updated,
         email_domain=crypto.email_domain(record["email"]),
         network_fingerprint=signer.network_fingerprint[:16],
+        source_channel=signer.source_channel[:16],
+        source_generation=signer.source_generation,
+        source_code=signer.source_code[:8],
         created_at=now,
         **extra,
     )

@@ -52,7 +52,8 @@ def test_a_signer_signs_confirms_and_is_listed_in_english(site, new_page):
     links = page.locator(".share-links a")
     assert links.count() >= 4
     assert "wa.me" in links.first.get_attribute("href")
-    assert page.locator("#share-url").input_value() == f"{site}/p/{petition.slug}/"
+    # The signer's own share link: the page, the channel and their sharer code.
+    assert page.locator("#share-url").input_value().startswith(f"{site}/p/{petition.slug}/?s=copy.")
     screenshot(page, "thanks-en-360")
 
     response = page.goto(sent_link(site))
@@ -86,7 +87,9 @@ def test_a_signer_signs_in_dari_and_sees_the_name_exactly_as_typed(site, new_pag
     assert navigation.value.status == 200
     assert page.url.startswith(f"{site}/fa/")
     assert html_attributes(page) == ("fa", "rtl")
-    assert page.locator("#share-url").input_value() == f"{site}/fa/p/{petition.slug}/"
+    assert (
+        page.locator("#share-url").input_value().startswith(f"{site}/fa/p/{petition.slug}/?s=copy.")
+    )
     screenshot(page, "thanks-fa-360")
 
     link = sent_link(site)
@@ -202,7 +205,8 @@ def test_with_javascript_there_are_no_csp_violations_console_errors_or_other_hos
     button = page.get_by_role("button", name="Copy", exact=True)
     button.click()
     page.get_by_role("button", name="Copied", exact=True).wait_for()
-    assert page.evaluate("navigator.clipboard.readText()") == f"{site}/p/{petition.slug}/"
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(f"{site}/p/{petition.slug}/?s=copy.")
     screenshot(page, "thanks-en-360-js")
 
     link = sent_link(site)

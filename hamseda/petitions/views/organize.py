@@ -6,6 +6,8 @@ These pages show counts only, never personal data (PRIVACY.md rule 5): exports a
 separate, audited path.
 """
 
+import csv
+import io
 from collections.abc import Set as AbstractSet
 from functools import wraps
 
@@ -16,6 +18,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -33,7 +37,8 @@ from hamseda.orgs.permissions import (
     organizations_where,
     role_in,
 )
-from hamseda.petitions import counting, services
+from hamseda.petitions import counting, services, sources
+from hamseda.petitions.charts import bar_chart
 from hamseda.petitions.countries import country_name
 from hamseda.petitions.markdown import render_story
 from hamseda.petitions.models import Petition, PetitionState
@@ -206,8 +211,14 @@ def edit(request: HttpRequest, slug: str) -> HttpResponse:
 
 @organizer_view
 def numbers(request: HttpRequest, slug: str) -> HttpResponse:
+    """The petition's page for its organisers: state, actions, live numbers, and where
+    the signatures come from. `?format=csv` downloads the sources table."""
     petition = _petition_for(request, slug, CAN_VIEW_NUMBERS)
+    report = sources.sources_report(petition)
+    if request.GET.get("format") == "csv":
+        return _sources_csv(petition, report)
     live = counting.live_numbers(petition)
+    rtl = get_language_bidi()
     peak = max([count for _day, count, _total in live["days"]] or [1])
     return _render(
         request,
@@ -223,8 +234,44 @@ def numbers(request: HttpRequest, slug: str) -> HttpResponse:
             "can_moderate": has_role(request.user, petition.organization, CAN_MODERATE),
             "editable": petition.state in EDITABLE_STATES,
             "reject_form": RejectForm(),
+            "sources": report,
+            "channel_chart": bar_chart(report.channels, rtl=rtl),
+            "generation_chart": bar_chart(report.generations, rtl=rtl),
         },
     )
+
+
+def _spreadsheet_safe(text: str) -> str:
+    """Neutralise text a spreadsheet would run as a formula (CSV injection), as the
+    audit log's CSV does. Channels and codes are letters, but a label is translated."""
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
+
+
+def _sources_csv(petition: Petition, report: sources.SourcesReport) -> HttpResponse:
+    """The sources table as CSV: counts only, like the page (no personal data)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["table", "key", "label", "signed", "confirmed", "confirmed_percent"])
+    for table, rows in (
+        ("channel", report.channels),
+        ("generation", report.generations),
+        ("sharer", report.sharers),
+    ):
+        for row in rows:
+            writer.writerow(
+                [
+                    table,
+                    _spreadsheet_safe(row.key),
+                    _spreadsheet_safe(row.label),
+                    row.signed,
+                    row.confirmed,
+                    "" if row.rate is None else row.rate,
+                ]
+            )
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="sources-{petition.slug}-{stamp}.csv"'
+    return response
 
 
 @organizer_view

@@ -7,12 +7,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from hamseda.integrity import checks as integrity
 from hamseda.languages import current_language
 from hamseda.network import client_fingerprint
-from hamseda.petitions import pagecache, services, withdrawal
+from hamseda.petitions import pagecache, services, sources, withdrawal
 from hamseda.petitions.countries import country_name
 from hamseda.petitions.forms import SignatureForm
 from hamseda.petitions.markdown import render_story
 from hamseda.petitions.models import Petition
-from hamseda.petitions.sharing import share_links
+from hamseda.petitions.sharing import link_preview, share_links
 
 
 def _public_petition(slug: str) -> Petition:
@@ -50,34 +50,63 @@ def _petition_to_sign(slug: str) -> Petition:
     return petition
 
 
-def _thanks_page(request: HttpRequest, petition: Petition) -> HttpResponse:
+def _thanks_page(request: HttpRequest, petition: Petition, generation: int) -> HttpResponse:
     """The "check your inbox" page. It is the same for every anonymous signer of a
-    petition in one language (nothing personal, no form), so its HTML is rendered once
-    a minute rather than for every signature of a viral peak."""
+    petition in one language but for the signer's own sharer code in its share links
+    (put in per request), so its HTML is rendered once a minute rather than for every
+    signature of a viral peak.
+
+    The code is made from the generation the submitted source gives (`generation`), not
+    from the database: a repeated signature gets the same page as a new one, so the page
+    does not tell whether an address had signed.
+    """
+    code = sources.make_code(petition.pk, generation)
     if request.user.is_authenticated:
-        return _page(request, petition, None, template="petitions/signed.html")
+        return _page(request, petition, None, template="petitions/signed.html", sharer_code=code)
     html = pagecache.cached_html(
         pagecache.thanks_page_key(petition.slug, current_language()),
         pagecache.THANKS_PAGE_SECONDS,
-        lambda: _page(request, petition, None, template="petitions/signed.html"),
+        lambda: _page(
+            request,
+            petition,
+            None,
+            template="petitions/signed.html",
+            sharer_code=pagecache.SHARER_PLACEHOLDER,
+        ),
     )
-    return HttpResponse(html)
+    return HttpResponse(pagecache.with_sharer_code(html, code))
 
 
-def _page(request, petition, form, *, status=200, template="petitions/detail.html", **extra):
+def _page(
+    request,
+    petition,
+    form,
+    *,
+    status=200,
+    template="petitions/detail.html",
+    source="",
+    sharer_code="",
+    **extra,
+):
+    """A public petition page. `source` is the sign form's hidden source field (a
+    sources.form_value() or the cache's placeholder); `sharer_code` the signer's own
+    code for the share links of a thank-you or confirmation page."""
     text = petition.text()
     context = {
         "petition": petition,
         "text": text,
         "form": form,
         "is_open": petition.is_open(timezone.now()),
-        "share": share_links(petition, text),
+        "share": share_links(petition, text, sharer_code),
+        "source": source,
         **extra,
     }
     if template == "petitions/detail.html":
-        # Only the petition page shows the story and the recent signers; the thank-you
-        # page after each signature skips the Markdown rendering and the query.
+        # Only the petition page shows the story, the recent signers and the link
+        # preview tags; the thank-you page after each signature skips the Markdown
+        # rendering and the query.
         context["story"] = render_story(text.story) if text else ""
+        context["preview_tags"] = link_preview(petition, text, context["story"])
         context["signers"] = [
             {
                 "name": s["public_name"],
@@ -99,16 +128,25 @@ def _detail_page(request: HttpRequest, slug: str, **extra) -> HttpResponse:
 @require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The petition page; for anonymous readers from a cache of a few seconds
-    (petitions.pagecache), with each reader's own CSRF token put in."""
+    (petitions.pagecache), with each reader's own CSRF token and source put in. The
+    source of the link followed (`?s=`) goes into the sign form, checked strictly: it is
+    reflected into the page."""
+    source = sources.form_value(request.GET.get(sources.SOURCE_PARAMETER, ""))
     if request.user.is_authenticated:
-        return _detail_page(request, slug)
+        return _detail_page(request, slug, source=source)
     html = pagecache.cached_html(
         pagecache.petition_page_key(slug, current_language()),
         pagecache.PETITION_PAGE_SECONDS,
-        # Rendered with a placeholder for the token; an unknown slug raises 404 here.
-        lambda: _detail_page(request, slug, csrf_token=pagecache.CSRF_PLACEHOLDER),
+        # Rendered with placeholders for the token and the source; an unknown slug
+        # raises 404 here.
+        lambda: _detail_page(
+            request,
+            slug,
+            csrf_token=pagecache.CSRF_PLACEHOLDER,
+            source=pagecache.SOURCE_PLACEHOLDER,
+        ),
     )
-    return HttpResponse(pagecache.with_csrf_token(request, html))
+    return HttpResponse(pagecache.with_source(pagecache.with_csrf_token(request, html), source))
 
 
 @require_POST
@@ -116,37 +154,45 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
     petition = _petition_to_sign(slug)
     if not petition.is_open(timezone.now()):
         return _page(request, petition, None, status=409)
+    # The form shown again (an error, a limit) keeps the source it was sent with.
+    source = sources.form_value(request.POST.get("source", ""))
     form = SignatureForm(request.POST)
     if not form.is_valid():
-        return _page(request, petition, form, status=400)
+        return _page(request, petition, form, status=400, source=source)
     now = timezone.now()
     fingerprint = client_fingerprint(request, now=now)
+    attribution = sources.attribute(source, petition.pk)
     signer = services.Signer(
-        **form.signer_data(), language=current_language(), network_fingerprint=fingerprint
+        **form.signer_data(),
+        language=current_language(),
+        network_fingerprint=fingerprint,
+        source_channel=attribution.channel,
+        source_generation=attribution.generation,
+        source_code=attribution.sharer,
     )
+    # The checks' counters commit on their own, before the signature's transaction: one
+    # short statement, so the signature's write lock is not held for them (on SQLite,
+    # the only writer's lock; docs/integrity.md, "Backends").
+    verdict = integrity.check_signature_attempt(
+        petition, {**request.POST.dict(), **form.cleaned_data}, fingerprint, now=now
+    )
+    if not verdict.allowed:
+        return _refused(request, petition, form, verdict, source)
     try:
-        with integrity.attempt_transaction():
-            verdict = integrity.check_signature_attempt(
-                petition, {**request.POST.dict(), **form.cleaned_data}, fingerprint, now=now
-            )
-            outcome = (
-                services.sign_petition(petition, signer, now=now, mail_allowed=verdict.mail_allowed)
-                if verdict.allowed
-                else None
-            )
+        outcome = services.sign_petition(
+            petition, signer, now=now, mail_allowed=verdict.mail_allowed
+        )
     except services.PetitionNotOpen:
         return _page(request, petition, None, status=409)
-    if not verdict.allowed:
-        return _refused(request, petition, form, verdict)
     if outcome == services.SignatureOutcome.MAIL_LIMITED:
         message = integrity.mail_limit_message()
-        return _page(request, petition, form, status=429, integrity_message=message)
+        return _page(request, petition, form, status=429, source=source, integrity_message=message)
     # Same page for a new and a repeated signature: the browser must not learn whether
     # an address has signed; the mail tells its owner (see services.sign_petition).
-    return _thanks_page(request, petition)
+    return _thanks_page(request, petition, attribution.generation)
 
 
-def _refused(request, petition, form, verdict: integrity.Verdict) -> HttpResponse:
+def _refused(request, petition, form, verdict: integrity.Verdict, source: str) -> HttpResponse:
     """The form again, with what it typed, why it was refused and, over a limit, a
     proof-of-work challenge that pow.js solves and resubmits (integrity.checks)."""
     response = _page(
@@ -154,6 +200,7 @@ def _refused(request, petition, form, verdict: integrity.Verdict) -> HttpRespons
         petition,
         form,
         status=verdict.status,
+        source=source,
         integrity_message=verdict.message,
         pow_challenge=verdict.challenge,
     )
@@ -168,17 +215,20 @@ def confirm(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     petition = _public_petition(slug)
     outcome = services.confirm_signature(petition, token)
     petition.refresh_from_db(fields=["signature_count"])
-    status = (
-        200
-        if outcome in {services.ConfirmOutcome.CONFIRMED, services.ConfirmOutcome.ALREADY}
-        else 400
+    confirmed = outcome in {services.ConfirmOutcome.CONFIRMED, services.ConfirmOutcome.ALREADY}
+    # A confirmed signer's share links carry a sharer code of their own generation.
+    code = (
+        sources.make_code(petition.pk, sources.signer_generation(petition, token))
+        if confirmed
+        else ""
     )
     return _page(
         request,
         petition,
         None,
-        status=status,
+        status=200 if confirmed else 400,
         template="petitions/confirmed.html",
+        sharer_code=code,
         outcome=outcome.value,
     )
 
