@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
 from hamseda.campaigns.models import colour as colour_validator
+from hamseda.kit import layouts
 from hamseda.kit.design import LAYOUTS
 from hamseda.petitions.organize_forms import IMAGE_FORMATS, PetitionImageField, reencode_image
 
@@ -34,16 +35,12 @@ POSITIONS = {
 }
 
 
-def _luminance(colour: str) -> float:
-    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
 def contrast(first: str, second: str) -> float:
-    """The WCAG 2 contrast ratio of two "#rrggbb" colours, from 1 to 21."""
-    lighter, darker = sorted((_luminance(first), _luminance(second)), reverse=True)
-    return (lighter + 0.05) / (darker + 0.05)
+    """The WCAG 2 contrast ratio of two "#rrggbb" colours, from 1 to 21 (the renderers'
+    own measure, kit.layouts.contrast)."""
+    return layouts.contrast(
+        layouts.parse_colour(first, layouts.BLACK), layouts.parse_colour(second, layouts.BLACK)
+    )
 
 
 def _fit(upload: UploadedFile, max_side: int) -> SimpleUploadedFile:

@@ -46,6 +46,8 @@ from PIL import (
 )
 
 from hamseda.kit.design import Design, is_rtl
+from hamseda.kit.layouts import WHITE, contrast, parse_colour
+from hamseda.kit.text import load_font
 
 FONTS_DIR = Path(__file__).parent / "fonts"
 BOLD_FONT = FONTS_DIR / "Vazirmatn-Bold.ttf"
@@ -58,6 +60,8 @@ SIZE_RANGE = (64, 2048)
 # The frame is drawn this many times larger, then scaled down: Pillow's circles and
 # arcs have no anti-aliasing of their own.
 SUPERSAMPLE = 2
+# The dark text colour on a light campaign colour (#111111).
+DARK_TEXT = (17, 17, 17)
 
 
 class FrameError(ValueError):
@@ -346,8 +350,8 @@ def _overlay(design: Design, hashtag: str, language: str, size: int) -> Image.Im
     outer = big / 2 - SUPERSAMPLE  # Inside the crop circle by a pixel.
     band = round(big * 0.13)  # Thickness at the bottom.
     line = max(2, round(big * 0.016))  # The ring.
-    colour = _rgb(design.colour, (31, 111, 92))
-    on_colour = _rgb(readable_on(design.colour), (255, 255, 255))
+    colour = parse_colour(design.colour, (31, 111, 92))
+    on_colour = parse_colour(readable_on(design.colour), WHITE)
 
     # The crescent is the crop circle minus a larger circle shifted up, chosen so that
     # the two cross at the sides: the crescent is `band` thick at the bottom and thins
@@ -401,7 +405,7 @@ def _text_strip(
     font_size = max(smallest, round(band * 0.52))
 
     def measure(size: int, words: str) -> tuple[ImageFont.FreeTypeFont, float]:
-        font = ImageFont.truetype(str(BOLD_FONT), size, layout_engine=ImageFont.Layout.RAQM)
+        font = load_font(str(BOLD_FONT), size)
         return font, font.getlength(words, direction=direction, language=language)
 
     font, length = measure(font_size, text)
@@ -503,15 +507,6 @@ def _hashtag(tag: str) -> str:
     return "#" + tag if tag else ""
 
 
-def _rgb(value: str, fallback: tuple[int, int, int]) -> tuple[int, int, int]:
-    if len(value) == 7 and value.startswith("#"):
-        try:
-            return (int(value[1:3], 16), int(value[3:5], 16), int(value[5:7], 16))
-        except ValueError:
-            return fallback
-    return fallback
-
-
 # --- Shared with posters.py --------------------------------------------------------------
 
 
@@ -533,12 +528,7 @@ def text_direction(text: str, rtl_default: bool = False) -> str:
 
 def readable_on(colour: str) -> str:
     """ "#ffffff" or "#111111", whichever contrasts more with `colour` (WCAG)."""
-    red, green, blue = _rgb(colour, (31, 111, 92))
-    linear = [
-        c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-        for c in (red / 255, green / 255, blue / 255)
-    ]
-    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    with_white = 1.05 / (luminance + 0.05)
-    with_dark = (luminance + 0.05) / (0.0056 + 0.05)  # #111111 has luminance 0.0056.
-    return "#ffffff" if with_white >= with_dark else "#111111"
+    background = parse_colour(colour, (31, 111, 92))
+    if contrast(WHITE, background) >= contrast(DARK_TEXT, background):
+        return "#ffffff"
+    return "#111111"
