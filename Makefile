@@ -61,11 +61,12 @@ test-postgres: install
 	  echo "PostgreSQL at $(TEST_PG_URL) is required (HAMSEDA_REQUIRE_SERVICES is set) but not reachable."; exit 1; \
 	else echo "SKIPPED: PostgreSQL at $(TEST_PG_URL) is not reachable, so the PostgreSQL test run was skipped."; fi
 
-bench: install system-deps ## Load-test signing, the integrity checks' cost and the kit's images (about 12 minutes).
+bench: install system-deps ## Load-test signing, the integrity checks' cost, the kit's images and mail-out queueing (about 13 minutes).
 	$(PY) bench/sign_load.py
 	$(PY) bench/integrity_overhead.py
 	$(PY) bench/kit_render.py
 	$(PY) bench/kit_cards.py
+	$(PY) bench/mailout_queue.py
 
 clean: ## Remove the virtualenv and the demo data.
 	rm -rf $(VENV) var

@@ -238,11 +238,13 @@ def _load_campaign(organization: Organization) -> None:
         return
     targets = [
         DecisionMaker.objects.get_or_create(
-            organization=organization, name=name, defaults={"position": position}
+            organization=organization,
+            name=name,
+            defaults={"position": position, "email": email, "language": "en"},
         )[0]
-        for name, position in [
-            ("ExampleSocial Inc.", "Trust & Safety"),
-            ("Alex Example", "Owner of ExampleSocial"),
+        for name, position, email in [
+            ("ExampleSocial Inc.", "Trust & Safety", "trust-safety@examplesocial.invalid"),
+            ("Alex Example", "Owner of ExampleSocial", ""),
         ]
     ]
     now = timezone.now()
@@ -275,6 +277,83 @@ def _load_campaign(organization: Organization) -> None:
                 country=rng.choices(COUNTRIES, WEIGHTS)[0],
                 show_name=rng.random() < 0.4,
                 keep_updated=rng.random() < 0.5,
+                language=rng.choices(("en", "fa", "ps"), (45, 35, 20))[0],
             ),
             now=now - age,
         )
+    _load_outcomes(petition, targets[0], now)
+
+
+# The story's next steps: an update to the signers, milestones, and a first answer.
+UPDATE = {
+    "en": (
+        "Thank you: 400 signatures in a month",
+        "In one month more than 400 people from 22 countries have signed.\n\n"
+        "On the day of action we will protest in San Francisco, London and Stockholm. "
+        "Please share the petition with your family and friends.",
+    ),
+    "fa": (
+        "سپاس: ۴۰۰ امضا در یک ماه",
+        "در یک ماه بیش از ۴۰۰ نفر از ۲۲ کشور این دادخواست را امضا کرده‌اند.\n\n"
+        "در روز اقدام در سانفرانسیسکو، لندن و استکهلم اعتراض خواهیم کرد. "
+        "لطفاً دادخواست را با خانواده و دوستان خود شریک بسازید.",
+    ),
+    "ps": (
+        "مننه: په یوه میاشت کې ۴۰۰ لاسلیکونه",
+        "په یوه میاشت کې له ۲۲ هېوادونو څخه تر ۴۰۰ ډېرو کسانو دا غوښتنلیک لاسلیک کړی دی.\n\n"
+        "د اقدام په ورځ به په سان فرانسسکو، لندن او سټاکهولم کې لاریون وکړو. "
+        "مهرباني وکړئ غوښتنلیک له خپلې کورنۍ او ملګرو سره شریک کړئ.",
+    ),
+}
+RESPONSE = (
+    "Thank you for your petition. Our Trust & Safety team has received it and is "
+    "reviewing the accounts it names against our policy on violent organisations. "
+    "We will publish our decision here."
+)
+
+
+def _load_outcomes(petition: Petition, company: DecisionMaker, now) -> None:
+    """A published update, three milestones (the first one passed) and the company's
+    first answer, recorded by the organisers."""
+    from hamseda.petitions import responses, thresholds, updates
+    from hamseda.petitions.models import ThresholdAction
+
+    update = updates.save_update(
+        petition,
+        texts={lang: {"title": title, "body": body} for lang, (title, body) in UPDATE.items()},
+        now=now - timedelta(days=2),
+    )
+    updates.publish_update(update, now=now - timedelta(days=2))
+    for count, action, description, addresses in [
+        (100, ThresholdAction.RECORD, "The first hundred", ""),
+        (
+            1_000,
+            ThresholdAction.ASK_RESPONSE,
+            "ExampleSocial will be asked to respond",
+            "",
+        ),
+        (
+            10_000,
+            ThresholdAction.NOTIFY,
+            "The press will be told",
+            "newsdesk@press.invalid",
+        ),
+    ]:
+        thresholds.add_threshold(
+            petition,
+            count=count,
+            action=action,
+            description=description,
+            notify_addresses=addresses,
+            now=now - timedelta(days=30),
+        )
+    thresholds.check_thresholds(now=now)
+    responses.record_response(
+        petition,
+        decision_maker=company,
+        body=RESPONSE,
+        language="en",
+        responded_on=(now - timedelta(days=1)).date(),
+        recorded_by=None,
+        now=now,
+    )

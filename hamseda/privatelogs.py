@@ -45,6 +45,15 @@ _ADDRESS = re.compile(
 )
 # A path segment: what lies between two slashes (or a slash and the end of the word).
 _SEGMENT = re.compile(r"(?<=/)[A-Za-z0-9_\-.=%]{16,}(?=/|\s|$|['\"?])")
+# The segment after a word that says a secret link follows is always a token, however
+# it looks: a random base64url token is "dense" (below) nearly always, not always.
+_AFTER_LINK_WORD = re.compile(
+    r"(?<=/)(?P<word>confirm|respond|withdraw|unsubscribe|erase)/[^/\s'\"?]+"
+)
+
+
+def _link_token(match: re.Match[str]) -> str:
+    return f"{match.group('word')}/{TOKEN_PLACEHOLDER}"
 
 
 def _looks_like_token(segment: str) -> bool:
@@ -71,7 +80,7 @@ def _address(match: re.Match[str]) -> str:
 
 def redact_path(path: str) -> str:
     """A URL path with its secret-looking segments replaced (and any query dropped)."""
-    path = path.split("?", 1)[0]
+    path = _AFTER_LINK_WORD.sub(_link_token, path.split("?", 1)[0])
     return _SEGMENT.sub(
         lambda match: TOKEN_PLACEHOLDER if _looks_like_token(match.group(0)) else match.group(0),
         path,
@@ -83,6 +92,7 @@ def redact(text: str) -> str:
     text = _QUERY.sub(QUERY_PLACEHOLDER, text)
     text = _EMAIL.sub(EMAIL_PLACEHOLDER, text)
     text = _ADDRESS.sub(_address, text)
+    text = _AFTER_LINK_WORD.sub(_link_token, text)
     return _SEGMENT.sub(
         lambda match: TOKEN_PLACEHOLDER if _looks_like_token(match.group(0)) else match.group(0),
         text,

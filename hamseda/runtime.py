@@ -18,6 +18,7 @@ log = logging.getLogger("hamseda")
 # Periodic jobs the worker enqueues, with their interval in seconds.
 SCHEDULE = [
     ("hamseda.petitions.tasks.purge_unconfirmed_signatures", 3600),
+    ("hamseda.petitions.tasks.check_thresholds", 60),
     ("hamseda.vault.tasks.purge_personal_data", 24 * 3600),
     ("hamseda.vault.tasks.prune_erasure_mail_limits", 3600),
     ("hamseda.integrity.tasks.prune_limit_counters", 3600),

@@ -35,6 +35,11 @@ urlpatterns += i18n_patterns(
     path("organize/", include("hamseda.integrity.moderation_urls")),
     path("organize/", include(("hamseda.vault.export_urls", "export"))),
     path("", include(("hamseda.vault.erasure_urls", "erasure"))),
+    path("", include(("hamseda.petitions.updates_urls", "updates"))),
+    path("", include(("hamseda.petitions.outcome_urls", "outcomes"))),
+    path("organize/", include(("hamseda.petitions.delivery_urls", "delivery"))),
+    path("organize/", include(("hamseda.mail.organize_urls", "mailouts"))),
+    path("", include(("hamseda.mail.urls", "mail"))),
     path("accounts/", include("allauth.urls")),
     prefix_default_language=False,
 )

@@ -155,7 +155,7 @@ class LocalOnlyFetcher(URLFetcher):
                     url, path.read_bytes(), headers={"Content-Type": "font/ttf"}
                 )
         self.refused.append(url)
-        raise ValueError(f"Posters only use embedded resources, not {url}")
+        raise ValueError(f"Documents made here only use embedded resources, not {url}")
 
 
 def _poster_context(

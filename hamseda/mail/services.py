@@ -16,7 +16,7 @@ import smtplib
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -38,17 +38,25 @@ def queue_message(
     context: dict,
     language: str,
     now: datetime | None = None,
+    html_template: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> OutboundMessage:
     """Put a mail, encrypted, in the outbox; it is rendered when it is delivered.
 
     `context` holds plain JSON values; a `petition_id` in it is loaded as `petition`
     for the template. The template renders the subject on its first line and the body
-    after a blank line.
+    after a blank line. An `html_template`, rendered with the same context, adds an
+    HTML alternative; `headers` are added to the mail as they are.
     """
     now = now or timezone.now()
+    payload = {"to": to, "template": template, "context": context, "lang": language}
+    if html_template:
+        payload["html_template"] = html_template
+    if headers:
+        payload["headers"] = headers
     return OutboundMessage.objects.create(
         kind=kind,
-        locked=crypto.lock({"to": to, "template": template, "context": context, "lang": language}),
+        locked=crypto.lock(payload),
         created_at=now,
         next_attempt_at=now,
     )
@@ -67,6 +75,14 @@ def render(payload: dict) -> tuple[str, str]:
         rendered = render_to_string(payload["template"], context).strip()
     subject, _, body = rendered.partition("\n\n")
     return subject.strip(), body.strip() + "\n"
+
+
+def render_html(payload: dict) -> str | None:
+    """The HTML alternative of a queued mail, if it has one."""
+    if not payload.get("html_template"):
+        return None
+    with translation.override(payload["lang"]):
+        return render_to_string(payload["html_template"], payload["context"])
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -135,13 +151,16 @@ def deliver(message_id: int, *, now: datetime | None = None) -> str:
         return "not-due"
     payload = crypto.unlock(message.locked)
     subject, body = render(payload)
-    email = EmailMessage(
+    email = EmailMultiAlternatives(
         subject=subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[payload["to"]],
-        headers={"Content-Language": payload.get("lang", "en")},
+        headers={"Content-Language": payload.get("lang", "en"), **payload.get("headers", {})},
     )
+    html = render_html(payload)
+    if html:
+        email.attach_alternative(html, "text/html")
     attempts = message.attempts + 1
     try:
         connection_from_url().send_messages([email])

@@ -11,6 +11,9 @@ class Organization(models.Model):
     # The organisation's X25519 public key (base64). Supporters' personal data is sealed
     # to it; the matching secret key never touches the server (PRIVACY.md rule 1).
     public_key = models.CharField(max_length=64, blank=True)
+    # At most this many mail-out messages a minute (mail.mailouts): the relay's and the
+    # receiving providers' limits, and a brake on mistakes.
+    mail_rate_per_minute = models.PositiveIntegerField(default=3000)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

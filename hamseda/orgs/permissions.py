@@ -7,6 +7,10 @@
 | moderator | yes     | no   | yes                  | no                | no                   |
 | analyst   | yes     | no   | no                   | no                | no                   |
 
+"Edit" covers updates, milestones, responses and the delivery document; the outcome
+page (won or closed, with a closing statement) is open to editors and moderators alike,
+since marking a petition won was a moderator's action before it had a statement.
+
 Anyone whose role can read or mail supporters must have set up two-factor login
 (PRIVACY.md rule 7); `needs_two_factor()` says whether that is missing.
 """

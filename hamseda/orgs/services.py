@@ -224,3 +224,20 @@ def remove_member(membership: Membership, *, actor, now=None) -> None:
         details={"role": membership.role},
         now=now,
     )
+
+
+def staff_addresses(organization_id: int) -> list[str]:
+    """The addresses of an organisation's active owners and organizers: staff, not
+    supporters — the people who decide about its petitions and its supporters' data,
+    and who are told of milestones, responses and coming retention purges."""
+    return list(
+        Membership.objects.filter(
+            organization_id=organization_id,
+            role__in=[Role.OWNER, Role.ORGANIZER],
+            user__is_active=True,
+        )
+        .exclude(user__email="")
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
+        .distinct()
+    )

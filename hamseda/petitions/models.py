@@ -32,6 +32,12 @@ class DecisionMaker(models.Model):
     )
     name = models.CharField(max_length=200)
     position = models.CharField(max_length=200, blank=True)
+    # Where response requests go (petitions.responses): an official contact address,
+    # not a supporter's, so it is kept in the clear. Blank: responses are recorded by
+    # the organisers instead.
+    email = models.EmailField(blank=True)
+    # The language response requests are written in.
+    language = models.CharField(max_length=8, default="en")
 
     class Meta:
         ordering = ["name"]
@@ -138,6 +144,9 @@ class PetitionTranslation(models.Model):
     summary = models.CharField(max_length=500)
     # Markdown; rendered through a sanitiser (petitions.markdown).
     story = models.TextField()
+    # The organisers' closing statement once the petition is won or closed
+    # (petitions.outcomes), shown prominently on the page. Markdown, sanitised.
+    closing_statement = models.TextField(blank=True)
 
     class Meta:
         constraints = [
@@ -174,7 +183,13 @@ class Signature(models.Model):
     country = models.CharField(max_length=2)
     # Set only when the signer ticked "show my first name publicly" (rule 5).
     public_name = models.CharField(max_length=100, blank=True)
+    # "Keep me updated": consent to mail-outs about this petition (mail.mailouts);
+    # cleared by the one-click unsubscribe link in every such mail.
     keep_updated = models.BooleanField(default=False)
+    # The language the signer used on the page ("en", "fa", "ps"): mail-outs reach them
+    # in it and organisers can choose recipients by it. Like the country, it is a
+    # counted category, not an identifier.
+    language = models.CharField(max_length=8, blank=True)
     created_at = models.DateTimeField()
     validated_at = models.DateTimeField(null=True, blank=True)
     # For integrity trends and bulk invalidation (docs/integrity.md): the domain of the
@@ -270,3 +285,156 @@ class DailyCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.count}"
+
+
+class Update(models.Model):
+    """News the organisers post on a petition: shown on its page, and mailed to the
+    signers who asked to be kept updated (mail.mailouts). Texts per language in
+    UpdateTranslation; `published_at` is None while it is a draft."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="updates")
+    # Optional picture, re-encoded like the petition image (metadata dropped).
+    image = models.ImageField(upload_to="updates/", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField()
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-published_at", "-created_at"]
+        indexes = [models.Index(fields=["petition", "published_at"], name="update_petition")]
+
+    def __str__(self) -> str:
+        return f"update {self.pk} on {self.petition_id}"
+
+    def text(self) -> "UpdateTranslation | None":
+        return pick(
+            {t.language: t for t in self.translations.all()}, self.petition.default_language
+        )
+
+    @property
+    def languages(self) -> list[str]:
+        return [t.language for t in self.translations.all()]
+
+
+class UpdateTranslation(models.Model):
+    update = models.ForeignKey(Update, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=8)
+    title = models.CharField(max_length=200)
+    # Markdown; rendered through the same sanitiser as stories (petitions.markdown).
+    body = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["update", "language"], name="one_update_text")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ThresholdAction(models.TextChoices):
+    # Only shown on the page and recorded when reached.
+    RECORD = "record", _("Show and record it")
+    # Send each decision-maker with an e-mail address a private response link.
+    ASK_RESPONSE = "ask_response", _("Ask the decision-makers for a response")
+    # Mail a list of addresses (a press list, partners) that the milestone was reached.
+    NOTIFY = "notify", _("Notify a list of addresses")
+
+
+class Threshold(models.Model):
+    """A milestone of a petition that triggers an action once when reached
+    (petitions.thresholds): e.g. at 10,000 ask the decision-maker for a response."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="thresholds")
+    count = models.PositiveIntegerField()
+    action = models.CharField(
+        max_length=16, choices=ThresholdAction.choices, default=ThresholdAction.RECORD
+    )
+    # For NOTIFY: addresses one per line (press contacts, not supporters).
+    notify_addresses = models.TextField(blank=True)
+    # What the page says will happen, in the petition's default language, e.g.
+    # "ExampleSocial will be asked to respond". Optional.
+    description = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    # Set once, by a conditional UPDATE, when the confirmed count first reached `count`;
+    # the action runs in that same transaction's on_commit, so it runs once.
+    reached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["count", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "count", "action"], name="one_threshold_action"
+            ),
+            models.CheckConstraint(
+                condition=Q(action__in=ThresholdAction.values), name="threshold_action_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} on {self.petition_id} ({self.action})"
+
+
+class ResponseRequest(models.Model):
+    """A private link that lets one decision-maker respond to one petition
+    (petitions.responses). Only the SHA-256 of the token is kept; asking again replaces
+    it, so an older link stops working. Used once."""
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="response_requests"
+    )
+    decision_maker = models.ForeignKey(
+        DecisionMaker, on_delete=models.CASCADE, related_name="response_requests"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["petition", "decision_maker"], name="one_response_request"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"response request to {self.decision_maker_id} on {self.petition_id}"
+
+
+class ResponseSource(models.TextChoices):
+    LINK = "link", _("Through the response link")
+    OFFLINE = "offline", _("Recorded by the organisers")
+
+
+class Response(models.Model):
+    """A decision-maker's answer to a petition, published on its page with its date."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="responses")
+    decision_maker = models.ForeignKey(
+        DecisionMaker, on_delete=models.PROTECT, related_name="responses"
+    )
+    language = models.CharField(max_length=8, default="en")
+    # Markdown, sanitised when shown (petitions.markdown).
+    body = models.TextField()
+    responded_on = models.DateField()
+    source = models.CharField(max_length=8, choices=ResponseSource.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField()
+    # Organisers may take a response off the page (e.g. abuse through a leaked link).
+    hidden = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-responded_on", "-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source__in=ResponseSource.values), name="response_source_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"response of {self.decision_maker_id} on {self.petition_id}"

@@ -181,7 +181,31 @@ class PetitionForm(forms.ModelForm):
         return targets
 
 
-class PetitionTextForm(forms.Form):
+class LanguageTextForm(forms.Form):
+    """Texts in one language (prefixed by it), filled in together or not at all: the
+    petition's title, summary and story; an update's title and text."""
+
+    together: tuple[str, ...] = ()
+    together_message = ""
+
+    def __init__(self, *args, language: str, **kwargs):
+        super().__init__(*args, prefix=f"text-{language}", **kwargs)
+        self.language = language
+        self.language_name = dict(settings.LANGUAGES)[language]
+
+    def is_filled(self) -> bool:
+        return any(self.cleaned_data.get(f) for f in self.together)
+
+    def clean(self):
+        data = super().clean()
+        if self.is_filled():
+            for field in self.together:
+                if not data.get(field) and field not in self.errors:
+                    self.add_error(field, self.together_message)
+        return data
+
+
+class PetitionTextForm(LanguageTextForm):
     """Title, summary and story in one language; required in the main language only."""
 
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
@@ -197,22 +221,8 @@ class PetitionTextForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 8}),
     )
-
-    def __init__(self, *args, language: str, **kwargs):
-        super().__init__(*args, prefix=f"text-{language}", **kwargs)
-        self.language = language
-        self.language_name = dict(settings.LANGUAGES)[language]
-
-    def is_filled(self) -> bool:
-        return any(self.cleaned_data.get(f) for f in ("title", "summary", "story"))
-
-    def clean(self):
-        data = super().clean()
-        if self.is_filled():
-            for field in ("title", "summary", "story"):
-                if not data.get(field) and field not in self.errors:
-                    self.add_error(field, _("Fill in the title, summary and story together."))
-        return data
+    together = ("title", "summary", "story")
+    together_message = _("Fill in the title, summary and story together.")
 
 
 class RejectForm(forms.Form):

@@ -123,6 +123,7 @@ def _create_signature(
         country=signer.country,
         public_name=record["first_name"][:100] if signer.show_name else "",
         keep_updated=signer.keep_updated,
+        language=signer.language[:8],
         email_domain=crypto.email_domain(record["email"]),
         network_fingerprint=signer.network_fingerprint[:16],
         source_channel=signer.source_channel[:16],

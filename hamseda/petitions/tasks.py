@@ -3,9 +3,16 @@
 
 from django_tasks import task
 
-from hamseda.petitions import services
+from hamseda.petitions import services, thresholds
 
 
 @task()
 def purge_unconfirmed_signatures() -> int:
     return services.purge_unconfirmed()
+
+
+@task()
+def check_thresholds() -> int:
+    """Reach the milestones whose petitions got there, and run their actions once
+    (petitions.thresholds)."""
+    return thresholds.check_thresholds()

@@ -30,7 +30,7 @@ from django.utils import timezone
 from hamseda.integrity.audit import record
 from hamseda.integrity.models import AuditAction
 from hamseda.mail.services import queue_message
-from hamseda.orgs.models import Membership, Role
+from hamseda.orgs.services import staff_addresses
 from hamseda.petitions import pagecache
 from hamseda.petitions.models import Petition, PetitionState, Signature
 
@@ -96,22 +96,6 @@ def due_for_warning(now: datetime) -> QuerySet[Petition]:
     )
 
 
-def _organisers(petition: Petition) -> list[str]:
-    """The addresses of the organisation's active owners and organizers (staff, not
-    supporters: the people who decide about and export its supporters' data)."""
-    return list(
-        Membership.objects.filter(
-            organization_id=petition.organization_id,
-            role__in=[Role.OWNER, Role.ORGANIZER],
-            user__is_active=True,
-        )
-        .exclude(user__email="")
-        .order_by("user__email")
-        .values_list("user__email", flat=True)
-        .distinct()
-    )
-
-
 def warn_organisers(petition: Petition, *, now: datetime) -> int | None:
     """Mail the petition's organisers that its supporters' data will be purged, once.
     Returns how many mails were queued, or None if another run warned first."""
@@ -124,7 +108,7 @@ def warn_organisers(petition: Petition, *, now: datetime) -> int | None:
         ).update(retention_warned_at=now)
         if not claimed:
             return None
-        recipients = _organisers(petition)
+        recipients = staff_addresses(petition.organization_id)
         for address in recipients:
             queue_message(
                 kind="retention-warning",
@@ -189,7 +173,7 @@ def purge_personal_data(*, now: datetime | None = None, dry_run: bool = False) -
             report.purged[petition.slug] = deleted
     for petition in due_for_warning(now):
         if dry_run:
-            report.warned[petition.slug] = len(_organisers(petition))
+            report.warned[petition.slug] = len(staff_addresses(petition.organization_id))
         elif (sent := warn_organisers(petition, now=now)) is not None:
             report.warned[petition.slug] = sent
     return report

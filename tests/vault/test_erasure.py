@@ -272,6 +272,7 @@ def test_an_unknown_petition_in_a_withdraw_link_is_not_found(client, signed):
 
 
 def test_every_supporter_mail_template_carries_the_withdraw_and_erase_links(petition):
+    # Mail to organisers, decision-makers and the press lives in petitions/mail/staff/.
     templates = sorted(p.name for p in MAIL_DIR.glob("*.txt") if not p.name.startswith("_"))
     assert {"confirm.txt", "confirm_again.txt", "already_signed.txt"} <= set(templates)
     for name in templates:

@@ -20,14 +20,17 @@ import httpx
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from hamseda.mail.models import MessageState, OutboundMessage
-from hamseda.petitions import services
+from hamseda.mail import bounces, mailouts
+from hamseda.mail.models import MessageState, OutboundMessage, Undeliverable
+from hamseda.petitions import services, updates
 from hamseda.petitions.models import Signature, SignatureState
 from tests.conftest import confirmation_link, make_org, make_petition, run_tasks
 from tests.installs import HAMSEDA, demo_install, free_port, wait_for
+from tests.mail.test_bounces import dsn
 from tests.test_security import captured_console
 
 # The data is committed, as in production, so it really reaches the database files.
@@ -303,6 +306,69 @@ def test_a_first_name_shown_by_choice_is_the_only_plain_text(client, outbox, tmp
     assert Signature.objects.get().public_name == person["first_name"]
     hidden = needles({**person, "first_name": "x"}) - {"xxxxx"}
     assert_no_plain_text(hidden, "with a public first name", tmp_path)
+
+
+def test_a_mailout_its_unsubscribe_and_a_bounce_leave_no_personal_data(
+    client, outbox, caplog, console_log, tmp_path
+):
+    """Rule 1 with the key handed to one job: a mail-out opens each address in memory
+    while it sends, and afterwards neither the database, a backup, the outbox nor the
+    logs hold an address, a name or the key; each signer got the update in their
+    language, and one-click unsubscribe and a bounce are kept by fingerprint only."""
+    for name in ("", "django", "django.request", "django.security", "hamseda"):
+        caplog.set_level("DEBUG", logger=name)
+    keys = make_org()
+    petition = make_petition(keys.organization)
+    for person in PEOPLE:
+        sign_in_browser(client, petition, {**person, "keep_updated": "on"})
+    run_tasks()
+    for message in outbox:
+        client.get(confirmation_link(message).removeprefix("http://testserver"))
+    outbox.clear()
+    update = updates.save_update(
+        petition,
+        texts={
+            "en": {"title": "We reached 5", "body": "Thank you."},
+            "fa": {"title": "به ۵ رسیدیم", "body": "سپاس."},
+        },
+    )
+    updates.publish_update(update)
+    mailout = mailouts.create_mailout(petition, update=update)
+    assert mailouts.queue_mailout(mailout) == len(PEOPLE)
+    secret = mailouts.read_keys([keys.secret_key])
+    mailouts.start_mailout(mailout, secret, via="cli")
+    mailouts.run_mailout(mailout.pk, secret)
+
+    mailout.refresh_from_db()
+    assert (mailout.state, mailout.sent) == ("done", len(PEOPLE))
+    by_address = {message.to[0]: message for message in outbox}
+    assert len(by_address) == len(PEOPLE) == len(outbox)
+    for person in PEOPLE:
+        local, _, domain = nfc(person["email"]).rpartition("@")
+        message = by_address[f"{local}@{domain.lower()}"]
+        # Pashto readers get the default language: the update has no Pashto text.
+        wanted = {"fa": "به ۵ رسیدیم"}.get(person["language"], "We reached 5")
+        assert message.subject == wanted
+        assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+    # A mail provider's one-click unsubscribe, then a bounce found by the next run.
+    first = by_address["needle-4417@example.org"]
+    unsubscribe = first.extra_headers["List-Unsubscribe"].strip("<>").split(">")[0]
+    answer = Client(enforce_csrf_checks=True).post(
+        urlsplit(unsubscribe).path, {"List-Unsubscribe": "One-Click"}
+    )
+    assert answer.status_code == 200
+    assert Signature.objects.filter(keep_updated=True).count() == len(PEOPLE) - 1
+    report = tmp_path / "bounce.eml"
+    report.write_bytes(dsn(by_address["needle-dari-8803@example.org"].extra_headers["Message-ID"]))
+    assert bounces.process_paths([report]).bounced == 1
+    assert Undeliverable.objects.count() == 1
+
+    words = set().union(*(needles(person) for person in PEOPLE)) | {keys.secret_key}
+    assert_no_plain_text(words, "after a mail-out", tmp_path / "backups")
+    search(console_log.getvalue().encode(), words, "the console log")
+    records = "\n".join(record.getMessage() for record in caplog.records)
+    search(records.encode(), words, "the log records")
 
 
 # --- the real processes: `hamseda serve`, `hamseda worker`, `hamseda backup` -------------------

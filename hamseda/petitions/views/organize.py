@@ -28,6 +28,7 @@ from hamseda.languages import CODES as LANGUAGES
 from hamseda.orgs.models import Organization
 from hamseda.orgs.permissions import (
     CAN_EDIT,
+    CAN_MAIL,
     CAN_MANAGE,
     CAN_MODERATE,
     CAN_VIEW_NUMBERS,
@@ -232,6 +233,7 @@ def numbers(request: HttpRequest, slug: str) -> HttpResponse:
             "days": [(d, n, total, n * 100 // peak) for d, n, total in live["days"]],
             "can_edit": has_role(request.user, petition.organization, CAN_EDIT),
             "can_moderate": has_role(request.user, petition.organization, CAN_MODERATE),
+            "can_mail": has_role(request.user, petition.organization, CAN_MAIL),
             "editable": petition.state in EDITABLE_STATES,
             "reject_form": RejectForm(),
             "sources": report,

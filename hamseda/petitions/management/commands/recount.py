@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from hamseda.mail import mailouts
 from hamseda.petitions import counting
 from hamseda.petitions.models import Petition
 
@@ -19,6 +20,8 @@ class Command(BaseCommand):
         for item in petitions.iterator():
             before = item.signature_count
             result = counting.recount(item)
+            # Mail-out progress counters too (mail.mailouts), from their recipient rows.
+            mailouts.recount_mailouts(item)
             self.stdout.write(
                 f"{item.slug}: {before} -> {result['signature_count']} "
                 f"({result['countries']} countries, "
