@@ -300,9 +300,9 @@ UPDATE = {
     ),
     "ps": (
         "مننه: په یوه میاشت کې ۴۰۰ لاسلیکونه",
-        "په یوه میاشت کې له ۲۲ هېوادونو څخه تر ۴۰۰ ډېرو کسانو دا غوښتنلیک لاسلیک کړی دی.\n\n"
+        "په یوه میاشت کې له ۲۲ هېوادونو څخه تر ۴۰۰ ډېرو کسانو دا عریضه لاسلیک کړې ده.\n\n"
         "د اقدام په ورځ به په سان فرانسسکو، لندن او سټاکهولم کې لاریون وکړو. "
-        "مهرباني وکړئ غوښتنلیک له خپلې کورنۍ او ملګرو سره شریک کړئ.",
+        "مهرباني وکړئ عریضه له خپلې کورنۍ او ملګرو سره شریک کړئ.",
     ),
 }
 RESPONSE = (
@@ -347,7 +347,7 @@ def _load_outcomes(petition: Petition, company: DecisionMaker, now) -> None:
             notify_addresses=addresses,
             now=now - timedelta(days=30),
         )
-    thresholds.check_thresholds(now=now)
+    thresholds.check_thresholds(now=now - timedelta(days=12))
     responses.record_response(
         petition,
         decision_maker=company,

@@ -231,6 +231,8 @@ LANG_INFO.setdefault("ps", {"bidi": True, "code": "ps", "name": "Pashto", "name_
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fa", _("Dari")), ("ps", _("Pashto"))]
 LANGUAGES_BIDI = ["fa", "ps", "ar", "he", "ur", "ckb"]
+# Date formats Django lacks (Pashto): hamseda/formats/<language>/formats.py.
+FORMAT_MODULE_PATH = ["hamseda.formats"]
 # hamseda/locale: our own strings. hamseda/locale_allauth: the strings of the django-allauth
 # pages we show (login, two-factor), in Dari (from allauth's Persian) and Pashto (ours);
 # see docs/translations.md.

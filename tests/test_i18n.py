@@ -434,3 +434,17 @@ def test_the_language_names_are_translated():
         for code, name in settings.LANGUAGES:
             with translation.override(language):
                 assert str(name) != {"en": "English", "fa": "Dari", "ps": "Pashto"}[code]
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"), [("ps", "29 نومبر 2026"), ("fa", "29 نومبر 2026")]
+)
+def test_dates_name_the_month_as_afghans_write_it(language, expected):
+    """Django has no Pashto date formats (hamseda/formats/ps) and Iranian month names for
+    Persian; our catalogue gives the months as they are written in Afghanistan."""
+    from datetime import date
+
+    from django.utils.formats import date_format
+
+    with translation.override(language):
+        assert date_format(date(2026, 11, 29), "DATE_FORMAT") == expected
