@@ -282,6 +282,7 @@ def _load_campaign(organization: Organization) -> None:
             now=now - age,
         )
     _load_outcomes(petition, targets[0], now)
+    _load_coalition(organization, campaign, petition, now)
 
 
 # The story's next steps: an update to the signers, milestones, and a first answer.
@@ -357,3 +358,195 @@ def _load_outcomes(petition: Petition, company: DecisionMaker, now) -> None:
         recorded_by=None,
         now=now,
     )
+
+
+# The coalition and its day of action: partners (placeholder groups) host two of the
+# three protests; a press release tells journalists about them.
+PARTNERS = [
+    (
+        "demo-women-network",
+        "Demo Afghan Women's Network",
+        "Afghan women in exile, organising since 2021.",
+    ),
+    (
+        "demo-stockholm-exiles",
+        "Demo Stockholm Exile Group",
+        "Afghans in Sweden speaking up for those at home.",
+    ),
+]
+DAY = {
+    "en": ("Day of action: ban the Taliban from social media", "Three cities, one voice"),
+    "fa": ("روز اقدام: طالبان را از شبکه‌های اجتماعی منع کنید", "سه شهر، یک صدا"),
+    "ps": ("د اقدام ورځ: طالبان له ټولنیزو رسنیو منع کړئ", "درې ښارونه، یو غږ"),
+}
+SAFETY = {
+    "en": "Cover your face if you fear being photographed. The organisers will not film the crowd.",
+    "fa": "اگر از عکس‌برداری می‌ترسید، صورت خود را بپوشانید. برگزارکنندگان از جمعیت فیلم نمی‌گیرند.",
+    "ps": "که له عکس اخیستلو وېرېږئ، خپل مخ پټ کړئ. تنظیموونکي د خلکو فلم نه اخلي.",
+}
+EVENTS = [
+    # slug, city, country, venue, zone, start hour, latitude, longitude, host index
+    # (None: the alliance), titles per language.
+    (
+        "san-francisco-protest",
+        "San Francisco",
+        "US",
+        "Outside ExampleSocial HQ, Market Street",
+        "America/Los_Angeles",
+        12,
+        "37.77490",
+        "-122.41940",
+        None,
+        {
+            "en": "Protest at ExampleSocial's headquarters",
+            "fa": "اعتراض در برابر دفتر مرکزی اگزمپل‌سوشیال",
+            "ps": "د اګزامپل‌سوشیال د مرکزي دفتر مخې ته لاریون",
+        },
+    ),
+    (
+        "london-vigil",
+        "London",
+        "GB",
+        "Outside ExampleSocial UK, King's Cross",
+        "Europe/London",
+        17,
+        "51.53080",
+        "-0.12380",
+        0,
+        {
+            "en": "Vigil outside ExampleSocial's London office",
+            "fa": "شمع‌افروزی در برابر دفتر لندن اگزمپل‌سوشیال",
+            "ps": "د اګزامپل‌سوشیال د لندن دفتر مخې ته شمعې بلول",
+        },
+    ),
+    (
+        "stockholm-rally",
+        "Stockholm",
+        "SE",
+        "Sergels torg",
+        "Europe/Stockholm",
+        14,
+        "59.33260",
+        "18.06490",
+        1,
+        {
+            "en": "Rally at Sergels torg",
+            "fa": "گردهمایی در سرگلز تورگ",
+            "ps": "په سرګلز تورګ کې غونډه",
+        },
+    ),
+]
+RELEASE = {
+    "en": (
+        "Protests in San Francisco, London and Stockholm ask ExampleSocial to ban the Taliban",
+        "Afghan diaspora groups will protest on the same day in three cities.",
+        "Afghan diaspora groups will protest outside ExampleSocial's offices in San Francisco, "
+        "London and Stockholm. They ask the company to apply its own policy on violent "
+        "organisations and suspend the Taliban's accounts.\n\n"
+        "*This is a demo press release with placeholder names.*",
+    ),
+    "fa": (
+        "اعتراض‌ها در سانفرانسیسکو، لندن و استکهلم از اگزمپل‌سوشیال می‌خواهند طالبان را منع کند",
+        "گروه‌های افغان در تبعید در یک روز در سه شهر اعتراض می‌کنند.",
+        "گروه‌های افغان در تبعید در برابر دفترهای اگزمپل‌سوشیال در سانفرانسیسکو، لندن و استکهلم "
+        "اعتراض می‌کنند. آن‌ها از این شرکت می‌خواهند قانون خودش را دربارهٔ سازمان‌های خشونت‌آمیز "
+        "اجرا کند و حساب‌های طالبان را مسدود کند.",
+    ),
+    "ps": (
+        "په سان فرانسسکو، لندن او سټاکهولم کې لاریونونه له اګزامپل‌سوشیال غواړي چې طالبان منع کړي",
+        "په بهر کې مېشتې افغان ډلې په یوه ورځ په درېیو ښارونو کې لاریون کوي.",
+        "په بهر کې مېشتې افغان ډلې په سان فرانسسکو، لندن او سټاکهولم کې د اګزامپل‌سوشیال د دفترونو "
+        "مخې ته لاریون کوي. دوی له دې شرکت غواړي چې د تاوتریخجن سازمانونو په اړه خپل قانون پلی "
+        "کړي او د طالبانو حسابونه وتړي.",
+    ),
+}
+
+
+def _load_coalition(
+    organization: Organization, campaign: Campaign, petition: Petition, now
+) -> None:
+    """Two partner groups (with their own sealing keys, in var/keys), the petition
+    co-hosted by the first, a day of action three weeks ahead with three protests, and
+    a published press release with a quote."""
+    from datetime import datetime as naive_datetime
+    from datetime import time as clock_time
+    from decimal import Decimal
+
+    from hamseda.actions import services as actions
+    from hamseda.campaigns import partners as coalition
+    from hamseda.newsroom import services as newsroom
+
+    partner_orgs = []
+    for slug, name, description in PARTNERS:
+        partner, _ = Organization.objects.get_or_create(slug=slug, defaults={"name": name})
+        if not partner.public_key:
+            key_file = settings.DATA_DIR / "keys" / f"{slug}.key"
+            if key_file.exists():
+                key_file.unlink()
+            org_services.generate_sealing_key(partner, out=key_file)
+        coalition.add_partner(campaign, partner, description=description, now=now)
+        partner_orgs.append(partner)
+    coalition.set_co_hosts(petition, partner_orgs[:1])
+
+    day_date = (now + timedelta(days=21)).date()
+    day = actions.save_day(
+        campaign,
+        slug="day-of-action",
+        date=day_date,
+        texts={
+            lang: {"title": t, "theme": theme, "description": ""}
+            for lang, (t, theme) in DAY.items()
+        },
+        now=now,
+    )
+    for slug, city, country, venue, zone, hour, lat, lon, host, titles in EVENTS:
+        # A wall-clock time of the event's own zone; save_event makes it aware.
+        start = naive_datetime.combine(day_date, clock_time(hour=hour))
+        event = actions.save_event(
+            day,
+            slug=slug,
+            host=organization if host is None else partner_orgs[host],
+            city=city,
+            country=country,
+            venue=venue,
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+            time_zone=zone,
+            latitude=Decimal(lat),
+            longitude=Decimal(lon),
+            capacity=300,
+            texts={
+                lang: {"title": title, "safety_notes": SAFETY[lang], "what_to_bring": ""}
+                for lang, title in titles.items()
+            },
+            now=now,
+        )
+        # Publishing an event publishes its day of action with it.
+        actions.publish_event(event, now=now)
+
+    author = newsroom.save_author(
+        organization,
+        name="Demo Press Officer",
+        texts={"en": {"role": "Spokesperson", "bio": "Speaks for the demo alliance."}},
+        now=now,
+    )
+    release = newsroom.save_release(
+        campaign,
+        slug="three-cities-protest",
+        kind="press_release",
+        author=author,
+        texts={
+            lang: {"title": title, "summary": summary, "body": body, "image_caption": ""}
+            for lang, (title, summary, body) in RELEASE.items()
+        },
+        quotes=[
+            {
+                "language": "en",
+                "text": "We are asking ExampleSocial to follow its own rules.",
+                "speaker": "Demo Press Officer",
+                "speaker_role": "Spokesperson",
+            }
+        ],
+        now=now - timedelta(days=1),
+    )
+    newsroom.publish_release(release, now=now - timedelta(days=1))

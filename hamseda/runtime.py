@@ -27,6 +27,12 @@ SCHEDULE = [
     # network fingerprints past their retention (PRIVACY.md rule 4).
     ("hamseda.integrity.tasks.aggregate_trends", 60),
     ("hamseda.integrity.tasks.blank_network_fingerprints", 3600),
+    # Days of action (docs/actions.md): day-before reminders, once per event; addresses kept
+    # for notices wiped once events are over (PRIVACY.md rule 3).
+    ("hamseda.actions.tasks.send_event_reminders", 300),
+    ("hamseda.actions.tasks.wipe_attendee_contacts", 3600),
+    # RSVPs deleted HAMSEDA_RETENTION_DAYS after their event (PRIVACY.md rule 8).
+    ("hamseda.actions.tasks.purge_past_rsvps", 24 * 3600),
 ]
 # How often the mail loop looks for due messages when it found none, in seconds.
 MAIL_POLL_SECONDS = 1.0

@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "hamseda.integrity",
     "hamseda.mail",
     "hamseda.kit",
+    "hamseda.actions",
+    "hamseda.newsroom",
     "hamseda.api",
 ]
 

@@ -40,6 +40,10 @@ urlpatterns += i18n_patterns(
     path("organize/", include(("hamseda.petitions.delivery_urls", "delivery"))),
     path("organize/", include(("hamseda.mail.organize_urls", "mailouts"))),
     path("", include(("hamseda.mail.urls", "mail"))),
+    path("", include(("hamseda.actions.urls", "actions"))),
+    path("", include(("hamseda.actions.calendar_urls", "calendar"))),
+    path("", include(("hamseda.newsroom.urls", "newsroom"))),
+    path("", include(("hamseda.campaigns.partner_urls", "partners"))),
     path("accounts/", include("allauth.urls")),
     prefix_default_language=False,
 )

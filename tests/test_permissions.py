@@ -146,6 +146,81 @@ ROUTES = [
     Route("delivery:document", ("open",), roles=frozenset({OWNER, ORGANIZER})),
     # An empty post chooses no language: the form again, with a 400 (no PDF is made).
     Route("delivery:document", ("open",), "post", frozenset({OWNER, ORGANIZER}), ok=400),
+    # Issue 7 — days of action and events (scene: "campaign", "day", "event").
+    Route("actions:organize_list", generic=True),
+    Route("actions:organize_days", ("campaign",), roles=frozenset({OWNER, ORGANIZER})),
+    # An empty post has no address, date or title: the form again, with a 400.
+    Route("actions:organize_days", ("campaign",), "post", frozenset({OWNER, ORGANIZER}), ok=400),
+    Route("actions:organize_day", ("day",), roles=frozenset({OWNER, ORGANIZER})),
+    Route("actions:organize_day_edit", ("day",), roles=frozenset({OWNER, ORGANIZER})),
+    Route("actions:organize_day_edit", ("day",), "post", frozenset({OWNER, ORGANIZER}), ok=400),
+    # Already published: refused with a message, a redirect.
+    Route("actions:organize_day_publish", ("day",), "post", frozenset({OWNER, ORGANIZER})),
+    Route("actions:organize_day_cancel", ("day",), "post", frozenset({OWNER, ORGANIZER})),
+    Route("actions:organize_event_new", ("day",), roles=frozenset({OWNER, ORGANIZER})),
+    Route("actions:organize_event_new", ("day",), "post", frozenset({OWNER, ORGANIZER}), ok=400),
+    Route("actions:organize_event", ("event",)),
+    Route("actions:organize_event_edit", ("event",), roles=frozenset({OWNER, ORGANIZER})),
+    Route("actions:organize_event_edit", ("event",), "post", frozenset({OWNER, ORGANIZER}), ok=400),
+    Route("actions:organize_event_publish", ("event",), "post", frozenset({OWNER, ORGANIZER})),
+    Route("actions:organize_event_cancel", ("event",), "post", frozenset({OWNER, ORGANIZER})),
+    Route(
+        "actions:organize_attendees",
+        ("event",),
+        roles=frozenset({OWNER, ORGANIZER}),
+        two_factor=True,
+    ),
+    Route(
+        "actions:organize_attendees",
+        ("event",),
+        "post",
+        frozenset({OWNER, ORGANIZER}),
+        two_factor=True,
+        ok=200,
+    ),
+    # Issue 7 — coalition partners (scene: "campaign", "partnership", "org").
+    Route("partners:list", ("campaign",), roles=frozenset({OWNER, ORGANIZER})),
+    # An empty post names no organisation: the form again, with a 400.
+    Route("partners:list", ("campaign",), "post", frozenset({OWNER, ORGANIZER}), ok=400),
+    Route("partners:edit", ("partnership",), roles=frozenset({OWNER, ORGANIZER})),
+    # Every field is optional: an empty post saves (clears the link and description).
+    Route("partners:edit", ("partnership",), "post", frozenset({OWNER, ORGANIZER})),
+    Route("partners:remove", ("partnership",), "post", frozenset({OWNER, ORGANIZER})),
+    Route("partners:mine", generic=True),
+    # Our organisation is not a partner of its own campaign: nothing to export, a 404,
+    # but only after the export role and two-factor login were checked.
+    Route(
+        "partners:contacts",
+        ("org", "campaign"),
+        roles=frozenset({OWNER, ORGANIZER}),
+        two_factor=True,
+        ok=404,
+    ),
+    Route(
+        "partners:contacts",
+        ("org", "campaign"),
+        "post",
+        frozenset({OWNER, ORGANIZER}),
+        two_factor=True,
+        ok=404,
+    ),
+    # Issue 7 — newsroom (scene: "campaign", "release" (a draft), "author", "org").
+    Route("newsroom:organize_list", ("campaign",), roles=frozenset({OWNER, ORGANIZER})),
+    Route("newsroom:new", ("campaign",), roles=frozenset({OWNER, ORGANIZER})),
+    # An empty post has no slug and no text: the form again, with a 400.
+    Route("newsroom:new", ("campaign",), "post", frozenset({OWNER, ORGANIZER}), ok=400),
+    Route("newsroom:edit", ("release",), roles=frozenset({OWNER, ORGANIZER})),
+    Route("newsroom:edit", ("release",), "post", frozenset({OWNER, ORGANIZER}), ok=400),
+    Route("newsroom:preview", ("release",), roles=frozenset({OWNER, ORGANIZER})),
+    Route("newsroom:publish", ("release",), "post", frozenset({OWNER, ORGANIZER})),
+    # A draft is not published: nothing to do, a redirect.
+    Route("newsroom:unpublish", ("release",), "post", frozenset({OWNER, ORGANIZER})),
+    Route("newsroom:authors", ("org",), roles=frozenset({OWNER, ORGANIZER})),
+    Route("newsroom:author_new", ("org",), roles=frozenset({OWNER, ORGANIZER})),
+    # An empty post has no name: the form again, with a 400.
+    Route("newsroom:author_new", ("org",), "post", frozenset({OWNER, ORGANIZER}), ok=400),
+    Route("newsroom:author_edit", ("author",), roles=frozenset({OWNER, ORGANIZER})),
+    Route("newsroom:author_edit", ("author",), "post", frozenset({OWNER, ORGANIZER}), ok=400),
 ]
 
 PERSONAS = ["anonymous", "stranger", "outsider"] + [
@@ -220,11 +295,75 @@ def _outcome_scene(organization) -> dict:
     }
 
 
-# Scene values only the issue 8 routes use; the rest of the matrix does without them.
+# Scene values only the issue 8 and 7 routes use; the rest of the matrix does without them.
 OUTCOME_VALUES = {"open", "update", "response", "threshold", "mailout"}
+CAMPAIGN_VALUES = {"day", "event", "release", "author", "partnership"}
 
 
-def _scene(persona: str, *, outcomes: bool = True):
+def _campaign_scene(organization, campaign) -> dict:
+    """A published day of action with one published event hosted by our organisation,
+    a draft press release with its author, and a coalition partner (issue 7)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from hamseda.actions.models import (
+        DayOfAction,
+        DayOfActionTranslation,
+        Event,
+        EventTranslation,
+        PublicationState,
+    )
+    from hamseda.campaigns.models import CampaignPartner
+    from hamseda.newsroom.models import Author, PressRelease, PressReleaseTranslation
+
+    now = timezone.now()
+    day = DayOfAction.objects.create(
+        campaign=campaign,
+        slug="day-of-action",
+        date=(now + timedelta(days=30)).date(),
+        state=PublicationState.PUBLISHED,
+        created_at=now,
+        published_at=now,
+    )
+    DayOfActionTranslation.objects.create(day=day, language="en", title="Day of action")
+    event = Event.objects.create(
+        day=day,
+        slug="london-protest",
+        host=organization,
+        city="London",
+        country="GB",
+        venue="Outside the office",
+        starts_at=now + timedelta(days=30),
+        ends_at=now + timedelta(days=30, hours=2),
+        time_zone="Europe/London",
+        state=PublicationState.PUBLISHED,
+        created_at=now,
+        updated_at=now,
+        published_at=now,
+    )
+    EventTranslation.objects.create(event=event, language="en", title="Protest in London")
+    author = Author.objects.create(organization=organization, name="Press Officer", created_at=now)
+    release = PressRelease.objects.create(
+        campaign=campaign, slug="a-release", author=author, created_at=now, updated_at=now
+    )
+    PressReleaseTranslation.objects.create(
+        release=release, language="en", title="Protests in three cities", body="Text"
+    )
+    partner = make_org("partner-org").organization
+    partnership = CampaignPartner.objects.create(
+        campaign=campaign, organization=partner, created_at=now
+    )
+    return {
+        "day": day.slug,
+        "event": event.slug,
+        "release": release.slug,
+        "author": author.pk,
+        "partnership": partnership.pk,
+    }
+
+
+def _scene(persona: str, *, outcomes: bool = True, campaign_things: bool = True):
     """Our organisation with a submitted petition and a moderator to act on; the user."""
     keys = make_org()
     organization = keys.organization
@@ -241,6 +380,7 @@ def _scene(persona: str, *, outcomes: bool = True):
     )
     values = {
         **(_outcome_scene(organization) if outcomes else {}),
+        **(_campaign_scene(organization, petition.campaign) if campaign_things else {}),
         "petition": petition.slug,
         "submitted": submitted.slug,
         "org": organization.slug,
@@ -292,7 +432,11 @@ def expected(route: Route, persona: str) -> int:
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: f"{route.method}-{route.name}")
 def test_the_matrix(client, db, route, persona):
-    values, user = _scene(persona, outcomes=bool(OUTCOME_VALUES & set(route.args)))
+    values, user = _scene(
+        persona,
+        outcomes=bool(OUTCOME_VALUES & set(route.args)),
+        campaign_things=bool(CAMPAIGN_VALUES & set(route.args)),
+    )
     if user is not None:
         client.force_login(user)
     url = reverse(route.name, args=[values[name] for name in route.args])

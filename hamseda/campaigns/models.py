@@ -57,3 +57,28 @@ class CampaignTranslation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CampaignPartner(models.Model):
+    """A coalition partner on a campaign: another organisation of this install, shown
+    with its logo, description and link, that may co-host petitions and host events."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="partners")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="partnerships"
+    )
+    logo = models.ImageField(upload_to="campaigns/partners/", blank=True)
+    url = models.URLField(blank=True)
+    # Plain text, in the campaign's default language; translations per language below.
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "organization"], name="one_partnership")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} on {self.campaign}"

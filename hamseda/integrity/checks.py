@@ -73,7 +73,9 @@ def form_started_stamp(now: datetime | None = None) -> str:
     return signing.Signer(salt=STARTED_SALT).sign(str(stamp))
 
 
-def _started_at(value: str) -> int | None:
+def form_started_at(value: str) -> int | None:
+    """The time (Unix seconds) a form stamped by form_started_stamp() was served, or None
+    if the stamp is missing or forged."""
     try:
         return int(signing.Signer(salt=STARTED_SALT).unsign(value))
     except (signing.BadSignature, ValueError):
@@ -111,7 +113,7 @@ def _form_checks(data: Mapping, domain: str, rule: dict, now: datetime) -> Verdi
     # A form without the stamp (a partner's embedded form, an API client, a page cached
     # before this field existed) is not refused: the limits still apply to it.
     if started:
-        served = _started_at(started)
+        served = form_started_at(started)
         if served is None:
             return _refuse(
                 "bad_stamp",

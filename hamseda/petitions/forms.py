@@ -67,6 +67,21 @@ class CountryField(forms.ChoiceField):
         return value in CODES
 
 
+class PartnerConsentField(forms.TypedMultipleChoiceField):
+    """One unticked box per co-host (petitions.partner_consent). A posted id is checked
+    to be a number only: the choices are looked up when the form is rendered, and
+    sign_petition keeps only ids of the petition's co-hosts with a key, so a valid POST
+    costs no query here."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        super().__init__(coerce=int, required=False, **kwargs)
+
+    def valid_value(self, value) -> bool:
+        return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10
+
+
 class SignatureForm(forms.Form):
     first_name = forms.CharField(
         label=_("First name"),
@@ -124,8 +139,12 @@ class SignatureForm(forms.Form):
         "unknown_country": _("Please choose your country from the list."),
     }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, partners=None, **kwargs):
+        """`partners`: the co-host consent choices, (id, label) pairs or a callable
+        giving them (partner_consent.lazy_consent_choices); None: no such boxes."""
         super().__init__(*args, **kwargs)
+        if partners is not None:
+            self.fields["share_with"] = PartnerConsentField(choices=partners)
         self.fields["first_name"].error_messages["required"] = _("Please enter your first name.")
         self.fields["last_name"].error_messages["required"] = _("Please enter your last name.")
         self.fields["email"].error_messages["required"] = _("Please enter your e-mail address.")
@@ -140,11 +159,14 @@ class SignatureForm(forms.Form):
 
     def signer_data(self) -> dict:
         """The cleaned fields that make a services.Signer."""
-        return {
+        data = {
             name: value
             for name, value in self.cleaned_data.items()
             if name not in self.INTEGRITY_FIELDS
         }
+        if "share_with" in data:
+            data["share_with"] = tuple(data["share_with"])
+        return data
 
     def clean_email(self) -> str:
         value = unicodedata.normalize("NFC", self.cleaned_data["email"].strip())

@@ -66,6 +66,11 @@ class Petition(models.Model):
     default_language = models.CharField(max_length=8, default="en")
     image = models.ImageField(upload_to="petitions/", blank=True)
     targets = models.ManyToManyField(DecisionMaker, related_name="petitions", blank=True)
+    # Coalition partners co-hosting the petition (campaigns.CampaignPartner): named on
+    # the page, and signers may agree to hear from each (SignatureShare).
+    co_hosts = models.ManyToManyField(
+        "orgs.Organization", related_name="cohosted_petitions", blank=True
+    )
     # The organiser's goal; the page shows the next step of GOAL_LADDER at or above it.
     goal = models.PositiveIntegerField(default=100)
     closing_at = models.DateTimeField(null=True, blank=True)
@@ -253,6 +258,29 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"signature {self.pk} on {self.petition_id} ({self.state})"
+
+
+class SignatureShare(models.Model):
+    """A signer's explicit consent to hear from a co-hosting partner, with their
+    personal data sealed a second time, to that partner's key: the partner can open it
+    with its own key, and nobody else's consent is implied (PRIVACY.md rule 1).
+    Deleted with the signature (withdrawal, erasure, retention)."""
+
+    signature = models.ForeignKey(Signature, on_delete=models.CASCADE, related_name="shares")
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.CASCADE, related_name="signature_shares"
+    )
+    sealed = models.BinaryField()
+    key_id = models.CharField(max_length=16)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["signature", "organization"], name="one_share")
+        ]
+
+    def __str__(self) -> str:
+        return f"signature {self.signature_id} shared with {self.organization_id}"
 
 
 class CountryCount(models.Model):

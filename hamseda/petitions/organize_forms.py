@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps
 
 from hamseda.campaigns.models import Campaign
+from hamseda.campaigns.partners import PartnerRefused, check_co_hosts, possible_co_hosts
 from hamseda.petitions.models import DecisionMaker, Petition
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -116,6 +117,7 @@ class PetitionForm(forms.ModelForm):
         "default_language",
         "targets",
         "new_targets",
+        "co_hosts",
         "goal",
         "closing_at",
         "image",
@@ -123,16 +125,29 @@ class PetitionForm(forms.ModelForm):
 
     class Meta:
         model = Petition
-        fields = ["slug", "campaign", "default_language", "targets", "goal", "closing_at", "image"]
+        fields = [
+            "slug",
+            "campaign",
+            "default_language",
+            "targets",
+            "co_hosts",
+            "goal",
+            "closing_at",
+            "image",
+        ]
         labels = {
             "slug": _("Web address (slug)"),
             "campaign": _("Campaign"),
             "targets": _("Decision-makers"),
+            "co_hosts": _("Co-hosts"),
         }
         help_texts = {
             "slug": _("Letters, digits and hyphens, e.g. ban-terror-accounts."),
         }
-        widgets = {"targets": forms.CheckboxSelectMultiple}
+        widgets = {
+            "targets": forms.CheckboxSelectMultiple,
+            "co_hosts": forms.CheckboxSelectMultiple,
+        }
 
     def __init__(self, *args, organization, now: datetime | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -144,9 +159,25 @@ class PetitionForm(forms.ModelForm):
         self.fields["campaign"].label_from_instance = campaign_label
         self.fields["targets"].queryset = DecisionMaker.objects.filter(organization=organization)
         self.fields["targets"].required = False
+        # Coalition partners of the organisation's campaigns; clean() checks the chosen
+        # campaign (campaigns.partners).
+        self.fields["co_hosts"].queryset = possible_co_hosts(organization)
+        self.fields["co_hosts"].required = False
+        self.fields["co_hosts"].help_text = _(
+            "Partners of the campaign named on the page; signers may choose to hear from "
+            "each. Add partners on the campaign's partners page."
+        )
 
     def clean_slug(self) -> str:
         return self.cleaned_data["slug"].lower()
+
+    def clean(self):
+        data = super().clean()
+        try:
+            check_co_hosts(data.get("campaign"), data.get("co_hosts") or [])
+        except PartnerRefused as error:
+            self.add_error("co_hosts", str(error))
+        return data
 
     def clean_closing_at(self):
         closing_at = self.cleaned_data.get("closing_at")

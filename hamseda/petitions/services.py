@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from hamseda.integrity.checks import may_mail_address, refund_mail
 from hamseda.links import absolute_url
 from hamseda.mail.services import queue_message
-from hamseda.petitions import counting, pagecache, withdrawal
+from hamseda.petitions import counting, pagecache, partner_consent, withdrawal
 from hamseda.petitions.models import (
     Petition,
     PetitionState,
@@ -77,6 +77,9 @@ class Signer:
     source_channel: str = ""
     source_generation: int = 0
     source_code: str = ""
+    # Ids of the co-hosts the signer ticked "Let … contact me" for (partner_consent);
+    # empty for almost every signature, and then signing costs nothing more.
+    share_with: tuple[int, ...] = ()
 
 
 def clean_text(value: str) -> str:
@@ -157,7 +160,8 @@ def sign_petition(
     2. Fingerprint the e-mail (keyed HMAC) and seal the personal data to the
        organisation's public key; nothing personal is stored in plain text.
     3. Insert the signature. The unique constraint on (petition, fingerprint) settles
-       concurrent duplicates: exactly one insert wins.
+       concurrent duplicates: exactly one insert wins. Only if the signer ticked a
+       co-host's box, the consent is kept with it (petitions.partner_consent).
     4. Before queuing either mail below, take the mail-bomb limit: `mail_allowed` when
        the sign view's integrity check has counted it (integrity.checks.Verdict),
        else integrity.checks.may_mail_address. Over it, roll back and return
@@ -180,6 +184,10 @@ def sign_petition(
             signature = _create_signature(
                 petition, signer, record, fingerprint=fingerprint, token_hash=token_hash, now=now
             )
+            if signer.share_with:
+                partner_consent.share_signature(
+                    petition, signature, record, signer.share_with, now=now
+                )
             # The mail-bomb limit, counted only for a mail about to be queued; over it
             # the insert is rolled back: nothing stored, nothing mailed.
             if not _may_mail(fingerprint, mail_allowed, now):
@@ -405,13 +413,15 @@ def save_petition(
     texts: dict[str, dict],
     targets: Iterable = (),
     new_targets: Iterable[tuple[str, str]] = (),
+    co_hosts: Iterable | None = None,
 ) -> Petition:
     """Save a petition (new or edited) with its texts per language, in one transaction.
 
     `petition` is an unsaved or changed instance (from the form); `texts` maps a
     language to {"title", "summary", "story"}, and a language left out is removed.
     Only a draft or rejected petition may be edited; an open one keeps its wording, as
-    people signed what it said.
+    people signed what it said. `co_hosts` (None: unchanged) must be partners of the
+    petition's campaign (campaigns.partners.set_co_hosts raises PartnerRefused).
     """
     from hamseda.petitions.models import DecisionMaker, PetitionTranslation
 
@@ -420,6 +430,10 @@ def save_petition(
     with transaction.atomic():
         petition.save()
         petition.targets.set(targets)
+        if co_hosts is not None:
+            from hamseda.campaigns.partners import set_co_hosts
+
+            set_co_hosts(petition, co_hosts)
         for name, position in new_targets:
             target, _ = DecisionMaker.objects.get_or_create(
                 organization=petition.organization, name=name, defaults={"position": position}
@@ -469,7 +483,7 @@ def purge_unconfirmed(*, now: datetime | None = None) -> int:
     """
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.HAMSEDA["CONFIRMATION_DAYS"])
-    deleted, _ = Signature.objects.filter(
-        state=SignatureState.PENDING, token_sent_at__lt=cutoff
-    ).delete()
-    return deleted
+    with transaction.atomic():
+        return withdrawal.delete_signature_rows(
+            Signature.objects.filter(state=SignatureState.PENDING, token_sent_at__lt=cutoff)
+        )

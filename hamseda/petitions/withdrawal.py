@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from django.core import signing
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils import translation
@@ -60,6 +60,26 @@ def supporter_links(petition: Petition, signature_id: int, language: str) -> dic
             ),
             "erase_url": absolute_url(reverse("erasure:request")),
         }
+
+
+def delete_signature_rows(signatures: QuerySet[Signature]) -> int:
+    """Delete many signatures in three statements, whatever their number.
+
+    Django's `QuerySet.delete()` would load every row (sealed data included) into
+    memory first, because other tables point at signatures: a partner's consent copy
+    (SignatureShare, deleted with it) and a mail-out's recipient row (MailoutRecipient,
+    kept with its signature set to NULL so the mail-out's counts add up). For a purge of
+    a petition with half a million signatures that is too much; so the dependent rows
+    are handled with one statement each, then the signatures are deleted with one
+    `DELETE … WHERE` (`_raw_delete`, which sends no signals — signatures have none).
+    Returns the number of signatures deleted. Call it inside a transaction.
+    """
+    from hamseda.mail.models import MailoutRecipient
+    from hamseda.petitions.models import SignatureShare
+
+    SignatureShare.objects.filter(signature__in=signatures.values("pk")).delete()
+    MailoutRecipient.objects.filter(signature__in=signatures.values("pk")).update(signature=None)
+    return signatures._raw_delete(signatures.db)
 
 
 def remove_signature(signature_id: int) -> bool:

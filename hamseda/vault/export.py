@@ -30,7 +30,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,42 +102,104 @@ class ExportPlan:
             .iterator(chunk_size=CHUNK_SIZE)
         )
 
+    def records_out(self) -> Iterator[dict[str, Any]]:
+        return (_record(row) for row in self.rows())
+
+
+@dataclass(frozen=True)
+class SealedRecords:
+    """An export of other sealed records than a petition's signatures (a partner's
+    shares of signatures, an event's RSVPs): a header made by `make_header` and a
+    function that yields the records, each made by `export_record`. `export_lines`
+    writes it like an ExportPlan, so `hamseda decrypt` and the browser open it."""
+
+    header: dict[str, Any]
+    produce: Callable[[], Iterator[dict[str, Any]]]
+
+    @property
+    def records(self) -> int:
+        return int(self.header["records"])
+
+    def records_out(self) -> Iterator[dict[str, Any]]:
+        return self.produce()
+
+
+def make_header(
+    organization: Organization,
+    *,
+    records: int,
+    key_ids: Iterable[str],
+    now: datetime,
+    **about: Any,
+) -> dict[str, Any]:
+    """The header line; `organization` is the one whose key opens the records, and
+    `about` says what they are (`petition=slug`, or e.g. `campaign=slug`)."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "organization": {"slug": organization.slug, "name": organization.name},
+        **about,
+        "created_at": _timestamp(now),
+        "records": records,
+        "key_ids": sorted(set(key_ids)),
+    }
+
 
 def plan_export(petition: Petition, *, now: datetime | None = None) -> ExportPlan:
     now = now or timezone.now()
     signatures = Signature.objects.filter(petition=petition)
     upto = signatures.aggregate(top=Max("pk"))["top"] or 0
     included = signatures.filter(pk__lte=upto)
-    key_ids = sorted(set(included.values_list("key_id", flat=True).distinct()))
-    organization = petition.organization
-    header = {
-        "format": FORMAT,
-        "version": VERSION,
-        "organization": {"slug": organization.slug, "name": organization.name},
-        "petition": petition.slug,
-        "created_at": _timestamp(now),
-        "records": included.count(),
-        "key_ids": key_ids,
-    }
+    header = make_header(
+        petition.organization,
+        petition=petition.slug,
+        now=now,
+        records=included.count(),
+        key_ids=included.values_list("key_id", flat=True).distinct(),
+    )
     return ExportPlan(petition=petition, header=header, upto=upto)
 
 
-def _record(row: tuple) -> dict[str, Any]:
-    sealed, key_id, state, country, public_name, keep_updated, created_at, validated_at = row
+def export_record(
+    sealed: bytes | memoryview,
+    key_id: str,
+    *,
+    state: str,
+    country: str,
+    show_name: bool,
+    keep_updated: bool,
+    created_at: datetime | None,
+    validated_at: datetime | None,
+) -> dict[str, Any]:
+    """One record line of the format (see the module docstring)."""
     return {
         "sealed": base64.b64encode(bytes(sealed)).decode(),
         "key_id": key_id,
         "state": state,
         "country": country,
-        # Only whether the name is public; the name itself is in the sealed record.
-        "show_name": public_name != "",
+        "show_name": show_name,
         "keep_updated": keep_updated,
         "created_at": _timestamp(created_at),
         "validated_at": _timestamp(validated_at),
     }
 
 
-def export_lines(plan: ExportPlan) -> Iterator[bytes]:
+def _record(row: tuple) -> dict[str, Any]:
+    sealed, key_id, state, country, public_name, keep_updated, created_at, validated_at = row
+    return export_record(
+        sealed,
+        key_id,
+        state=state,
+        country=country,
+        # Only whether the name is public; the name itself is in the sealed record.
+        show_name=public_name != "",
+        keep_updated=keep_updated,
+        created_at=created_at,
+        validated_at=validated_at,
+    )
+
+
+def export_lines(plan: "ExportPlan | SealedRecords") -> Iterator[bytes]:
     """The export, line by line: header, one line per signature, trailer."""
     digest = hashlib.sha256()
     written = 0
@@ -152,10 +214,10 @@ def export_lines(plan: ExportPlan) -> Iterator[bytes]:
     yield encode_line({"end": FORMAT, "records": written - 1, "sha256": digest.hexdigest()})
 
 
-def _header_and_records(plan: ExportPlan) -> Iterator[bytes]:
+def _header_and_records(plan: "ExportPlan | SealedRecords") -> Iterator[bytes]:
     yield encode_line(plan.header)
-    for row in plan.rows():
-        yield encode_line(_record(row))
+    for item in plan.records_out():
+        yield encode_line(item)
 
 
 def file_name(plan: ExportPlan) -> str:

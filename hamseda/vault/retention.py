@@ -33,6 +33,7 @@ from hamseda.mail.services import queue_message
 from hamseda.orgs.services import staff_addresses
 from hamseda.petitions import pagecache
 from hamseda.petitions.models import Petition, PetitionState, Signature
+from hamseda.petitions.withdrawal import delete_signature_rows
 
 
 @dataclass
@@ -137,7 +138,7 @@ def purge_petition(petition: Petition, *, now: datetime) -> int | None:
     left anyway), so one audit event is written.
     """
     with transaction.atomic():
-        deleted, _ = Signature.objects.filter(petition_id=petition.pk).delete()
+        deleted = delete_signature_rows(Signature.objects.filter(petition_id=petition.pk))
         claimed = Petition.objects.filter(pk=petition.pk, personal_data_purged_at=None).update(
             personal_data_purged_at=now
         )

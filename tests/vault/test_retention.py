@@ -378,3 +378,52 @@ def test_env_int_reads_whole_numbers_and_refuses_anything_else(monkeypatch):
         monkeypatch.setenv("HAMSEDA_TEST_NUMBER", bad)
         with pytest.raises(RuntimeError):
             env_int("HAMSEDA_TEST_NUMBER", 5)
+
+
+def test_a_purge_takes_the_same_few_statements_for_any_number_of_signatures(
+    org, now, django_assert_max_num_queries
+):
+    """Rows that point at signatures (a partner's consent copy, a mail-out's recipient)
+    must not make the purge load every signature into memory: the shares go, the
+    recipients keep their row without a signature, and it is a handful of statements."""
+    from hamseda.mail import mailouts
+    from hamseda.mail.models import MailoutRecipient
+    from hamseda.petitions import updates
+    from hamseda.petitions.models import SignatureShare
+    from hamseda.vault import crypto
+
+    petition = make_petition(org.organization, "purged-with-shares")
+    partner = make_org("partner-with-key").organization
+    for number in range(40):
+        services.record_confirmed_signature(
+            petition, signer(number, keep_updated=True), now=now - YEAR
+        )
+    for signature in Signature.objects.filter(petition=petition)[:10]:
+        SignatureShare.objects.create(
+            signature=signature,
+            organization=partner,
+            sealed=crypto.seal(partner.public_key, {"email": "x"}),
+            key_id=crypto.key_id(partner.public_key),
+            created_at=now,
+        )
+    update = updates.save_update(petition, texts={"en": {"title": "News", "body": "Text"}})
+    updates.publish_update(update)
+    mailouts.queue_mailout(mailouts.create_mailout(petition, update=update))
+    services.close_petition(petition, now=now - YEAR - DAY)
+
+    with django_assert_max_num_queries(12):
+        assert retention.purge_petition(petition, now=now) == 40
+    assert not Signature.objects.filter(petition=petition).exists()
+    assert not SignatureShare.objects.exists()
+    assert MailoutRecipient.objects.count() == 40
+    assert not MailoutRecipient.objects.filter(signature__isnull=False).exists()
+
+
+def test_expired_pending_signatures_go_in_a_few_statements(
+    petition, now, django_assert_max_num_queries
+):
+    for number in range(30):
+        services.sign_petition(petition, signer(number), now=now - 30 * DAY)
+    with django_assert_max_num_queries(5):
+        assert services.purge_unconfirmed(now=now) == 30
+    assert not Signature.objects.exists()

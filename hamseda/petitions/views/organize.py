@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from hamseda.campaigns.models import Campaign
+from hamseda.campaigns.partners import PartnerRefused
 from hamseda.languages import CODES as LANGUAGES
 from hamseda.orgs.models import Organization
 from hamseda.orgs.permissions import (
@@ -92,12 +94,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .prefetch_related("translations")
         .order_by("organization__name", "-created_at")
     )
+    editable = organizations_where(request.user, CAN_EDIT)
+    campaigns = (
+        Campaign.objects.filter(organization__in=editable)
+        .select_related("organization")
+        .prefetch_related("translations")
+        .order_by("organization__name", "slug")
+    )
     return _render(
         request,
         "petitions/organize/dashboard.html",
         {
             "petitions": petitions,
-            "can_create": organizations_where(request.user, CAN_EDIT).exists(),
+            "can_create": editable.exists(),
+            # Each campaign's own pages: days of action, press, partners, kit design.
+            "campaigns": campaigns,
         },
     )
 
@@ -150,7 +161,11 @@ def _edit(request, petition: Petition, organization: Organization, *, creating: 
                     texts=texts,
                     targets=form.cleaned_data["targets"],
                     new_targets=form.cleaned_data["new_targets"],
+                    co_hosts=form.cleaned_data["co_hosts"],
                 )
+            except PartnerRefused as error:
+                # A partner removed from the campaign between validation and saving.
+                form.add_error("co_hosts", str(error))
             except IntegrityError:
                 # Another request took the slug between validation and saving.
                 form.add_error("slug", _("This web address is already taken."))

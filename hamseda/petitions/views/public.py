@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from hamseda.integrity import checks as integrity
 from hamseda.languages import current_language
 from hamseda.network import client_fingerprint
-from hamseda.petitions import pagecache, services, sources, withdrawal
+from hamseda.petitions import pagecache, partner_consent, services, sources, withdrawal
 from hamseda.petitions.countries import country_name
 from hamseda.petitions.forms import SignatureForm
 from hamseda.petitions.markdown import render_story
@@ -18,7 +18,7 @@ from hamseda.petitions.sharing import link_preview, share_links
 def _public_petition(slug: str) -> Petition:
     petition = get_object_or_404(
         Petition.objects.select_related("organization", "campaign").prefetch_related(
-            "translations", "targets"
+            "translations", "targets", "co_hosts"
         ),
         slug=slug,
     )
@@ -121,7 +121,11 @@ def _page(
 def _detail_page(request: HttpRequest, slug: str, **extra) -> HttpResponse:
     petition = _public_petition(slug)
     # A closed or won petition shows why it takes no signatures instead of the form.
-    form = SignatureForm() if petition.is_open(timezone.now()) else None
+    form = None
+    if petition.is_open(timezone.now()):
+        # One unticked box per co-host with a key (petitions.partner_consent).
+        offered = partner_consent.offered_partners(petition)
+        form = SignatureForm(partners=partner_consent.consent_choices(offered) or None)
     return _page(request, petition, form, **extra)
 
 
@@ -156,7 +160,8 @@ def sign(request: HttpRequest, slug: str) -> HttpResponse:
         return _page(request, petition, None, status=409)
     # The form shown again (an error, a limit) keeps the source it was sent with.
     source = sources.form_value(request.POST.get("source", ""))
-    form = SignatureForm(request.POST)
+    # The co-host boxes' choices are looked up only if the form is shown again.
+    form = SignatureForm(request.POST, partners=partner_consent.lazy_consent_choices(petition))
     if not form.is_valid():
         return _page(request, petition, form, status=400, source=source)
     now = timezone.now()

@@ -1,12 +1,16 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from hamseda.actions.services import recount_events
 from hamseda.mail import mailouts
 from hamseda.petitions import counting
 from hamseda.petitions.models import Petition
 
 
 class Command(BaseCommand):
-    help = "Rebuild the denormalised counters of one or all petitions from the signatures."
+    help = (
+        "Rebuild the denormalised counters of one or all petitions from the signatures, "
+        "and every event's attendee count from its RSVPs."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("petition", nargs="?", help="slug; default: every petition")
@@ -27,3 +31,5 @@ class Command(BaseCommand):
                 f"({result['countries']} countries, "
                 f"{result['invalidated']} invalidated)"
             )
+        if not petition:
+            self.stdout.write(f"events: {recount_events()} attendee counts repaired")
