@@ -14,29 +14,12 @@ from django.utils.translation import gettext_lazy as _
 
 from hamseda.integrity.checks import HONEYPOT_FIELD, STARTED_FIELD, form_started_stamp
 from hamseda.petitions.countries import CODES, country_choices
-from hamseda.petitions.forms import validate_name
+from hamseda.petitions.forms import ContactFields
 
 TOO_LONG = _("This is too long: at most %(limit_value)d characters, please.")
 
 
-class RsvpForm(forms.Form):
-    first_name = forms.CharField(
-        label=_("First name"),
-        max_length=100,
-        validators=[validate_name],
-        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
-    )
-    last_name = forms.CharField(
-        label=_("Last name"),
-        max_length=100,
-        validators=[validate_name],
-        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
-    )
-    email = forms.CharField(
-        label=_("E-mail"),
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
+class RsvpForm(ContactFields):
     # On by default: a change of place or a cancellation can matter for people's
     # safety (a moved protest, a warning), and the reminder carries the safety notes.
     # The label says plainly what ticking it keeps, and unticking is one click.

@@ -13,42 +13,28 @@ Change notices, cancellations and reminders go only to confirmed attendees who t
 
 from datetime import datetime
 
-from django.core import signing
 from django.urls import reverse
 from django.utils import formats, translation
 
+from hamseda import signed_links
 from hamseda.actions.models import Event, Rsvp, RsvpState
 from hamseda.links import absolute_url
 from hamseda.mail.services import queue_message
 from hamseda.petitions.countries import country_name
 from hamseda.vault import crypto
 
-# The withdraw link of an RSVP: stateless, like a signature's (petitions.withdrawal,
-# which explains why), under a salt of its own so no other signed value is accepted.
+# The withdraw link of an RSVP: a stateless signed token, like a signature's
+# (hamseda.signed_links), under a salt of its own so no other signed value is accepted.
 WITHDRAW_SALT = "hamseda.actions.withdraw"
-MAX_WITHDRAW_TOKEN = 200
-
-
-def _withdraw_signer() -> signing.Signer:
-    return signing.Signer(salt=WITHDRAW_SALT, sep=".")
 
 
 def withdraw_token(event_id: int, rsvp_id: int) -> str:
-    return _withdraw_signer().sign(f"{event_id}-{rsvp_id}")
+    return signed_links.make_token(WITHDRAW_SALT, event_id, rsvp_id)
 
 
 def withdrawn_rsvp_id(event: Event, token: str) -> int | None:
     """The RSVP a withdraw link names, if the link is genuine and for this event."""
-    if not token or len(token) > MAX_WITHDRAW_TOKEN:
-        return None
-    try:
-        value = _withdraw_signer().unsign(token)
-    except signing.BadSignature:
-        return None
-    event_id, _, rsvp_id = value.partition("-")
-    if event_id != str(event.pk) or not (rsvp_id.isascii() and rsvp_id.isdigit()):
-        return None
-    return int(rsvp_id)
+    return signed_links.read_row_id(WITHDRAW_SALT, token, event.pk)
 
 
 def when(event: Event, language: str) -> str:

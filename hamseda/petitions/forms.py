@@ -82,7 +82,10 @@ class PartnerConsentField(forms.TypedMultipleChoiceField):
         return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10
 
 
-class SignatureForm(forms.Form):
+class ContactFields(forms.Form):
+    """A person's names and e-mail address, as the sign form and the RSVP form
+    (actions.forms) ask for them."""
+
     first_name = forms.CharField(
         label=_("First name"),
         max_length=100,
@@ -100,6 +103,9 @@ class SignatureForm(forms.Form):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
+
+
+class SignatureForm(ContactFields):
     country = CountryField(label=_("Country"), choices=country_options)
     postcode = forms.CharField(
         label=_("Postcode (optional)"),

@@ -6,7 +6,6 @@ vault's eraser registry calls erase_signatures for `/privacy/erase/`.
 from datetime import datetime
 from enum import StrEnum
 
-from django.core import signing
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.db.models.functions import Greatest
@@ -14,6 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import ngettext
 
+from hamseda import signed_links
 from hamseda.links import absolute_url
 from hamseda.petitions import pagecache
 from hamseda.petitions.counting import uncount
@@ -27,26 +27,16 @@ class WithdrawOutcome(StrEnum):
     INVALID = "invalid"
 
 
-# The withdraw link in every mail to a signer names its signature with a signed token.
-# It is stateless on purpose: the confirmation token is kept only as a hash and replaced
-# on every resend, so it can neither be shown again nor outlive a resend, and a second
-# stored token would go stale the same way and cost a column. A signature by the server
-# secret (django.core.signing, HMAC-SHA256) over "<petition id>-<signature id>", under a
-# salt of its own so that no other value the site signs is accepted as one, needs no
-# storage, works from every mail ever sent, and dies with the row: deleting the
-# signature is what revokes it. Ids are never reused (AUTOINCREMENT on SQLite, sequences
-# on PostgreSQL), so a link cannot come to name someone else's signature.
+# The withdraw link in every mail to a signer names its signature with a stateless
+# signed token (hamseda.signed_links explains why). Stateless on purpose: the
+# confirmation token is kept only as a hash and replaced on every resend, so it can
+# neither be shown again nor outlive a resend, and a second stored token would go stale
+# the same way and cost a column.
 WITHDRAW_SALT = "hamseda.petitions.withdraw"
-# Ours are about 60 characters; anything much longer is not worth verifying.
-MAX_WITHDRAW_TOKEN = 200
-
-
-def _withdraw_signer() -> signing.Signer:
-    return signing.Signer(salt=WITHDRAW_SALT, sep=".")
 
 
 def withdraw_token(petition_id: int, signature_id: int) -> str:
-    return _withdraw_signer().sign(f"{petition_id}-{signature_id}")
+    return signed_links.make_token(WITHDRAW_SALT, petition_id, signature_id)
 
 
 def supporter_links(petition: Petition, signature_id: int, language: str) -> dict[str, str]:
@@ -127,16 +117,7 @@ def remove_signature(signature_id: int) -> bool:
 
 def _withdrawn_signature_id(petition: Petition, token: str) -> int | None:
     """The signature a withdraw link names, if the link is genuine and for this petition."""
-    if not token or len(token) > MAX_WITHDRAW_TOKEN:
-        return None
-    try:
-        value = _withdraw_signer().unsign(token)
-    except signing.BadSignature:
-        return None
-    petition_id, _, signature_id = value.partition("-")
-    if petition_id != str(petition.pk) or not (signature_id.isascii() and signature_id.isdigit()):
-        return None
-    return int(signature_id)
+    return signed_links.read_row_id(WITHDRAW_SALT, token, petition.pk)
 
 
 def check_withdrawal(petition: Petition, token: str) -> WithdrawOutcome:
