@@ -1,12 +1,11 @@
 """Forms of the coalition pages: adding a partner to a campaign, and changing one."""
 
 from django import forms
-from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from hamseda.orgs.models import Organization
-from hamseda.petitions.organize_forms import PetitionImageField, reencode_image
+from hamseda.petitions.organize_forms import PetitionImageField, reencoded_if_new
 
 MAX_POSITION = 1000
 
@@ -44,16 +43,8 @@ class PartnerDetailsForm(forms.Form):
     )
 
     def clean_logo(self):
-        logo = self.cleaned_data.get("logo")
         # As for a petition's image: re-encoded (metadata dropped), under a random name.
-        if isinstance(logo, UploadedFile) and getattr(logo, "image", None) is not None:
-            try:
-                return reencode_image(logo)
-            except (OSError, ValueError) as error:
-                raise forms.ValidationError(
-                    _("This image could not be read. Please save it as JPEG or PNG and try again.")
-                ) from error
-        return None
+        return reencoded_if_new(self.cleaned_data.get("logo"))
 
     def clean_position(self) -> int:
         return self.cleaned_data.get("position") or 0

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from hamseda.campaigns import partners
 from hamseda.campaigns.models import Campaign, CampaignPartner
 from hamseda.campaigns.partner_forms import AddPartnerForm, EditPartnerForm
+from hamseda.campaigns.views import campaign_for_organisers
 from hamseda.orgs.models import Organization
 from hamseda.orgs.permissions import (
     CAN_EDIT,
@@ -31,15 +32,6 @@ from hamseda.orgs.permissions import (
 )
 from hamseda.petitions.views.organize import _render, organizer_view
 from hamseda.vault import export
-
-
-def _campaign_for(request, slug: str) -> Campaign:
-    campaign = get_object_or_404(
-        Campaign.objects.select_related("organization").prefetch_related("translations"),
-        slug=slug,
-    )
-    check_access(request.user, campaign.organization, CAN_EDIT)
-    return campaign
 
 
 def _partner_for(request, pk: int) -> CampaignPartner:
@@ -54,7 +46,7 @@ def _partner_for(request, pk: int) -> CampaignPartner:
 @require_http_methods(["GET", "POST"])
 def partner_list(request: HttpRequest, campaign: str) -> HttpResponse:
     """The coalition of a campaign, and the form to add a partner."""
-    the_campaign = _campaign_for(request, campaign)
+    the_campaign = campaign_for_organisers(request, campaign)
     bound = (request.POST, request.FILES) if request.method == "POST" else ()
     form = AddPartnerForm(*bound, campaign=the_campaign)
     if request.method == "POST" and form.is_valid():

@@ -2,6 +2,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from hamseda.campaigns.models import Campaign
+from hamseda.orgs.permissions import CAN_EDIT, check_access
 from hamseda.petitions.services import open_petitions
 
 
@@ -28,3 +29,15 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
             "petitions": petitions,
         },
     )
+
+
+def campaign_for_organisers(request: HttpRequest, slug: str) -> Campaign:
+    """The campaign behind an organiser page (kit design, days of action, press,
+    partners), for members with an editing role in its organisation; another
+    organisation's member gets a 404 (orgs.permissions.check_access)."""
+    campaign = get_object_or_404(
+        Campaign.objects.select_related("organization").prefetch_related("translations"),
+        slug=slug,
+    )
+    check_access(request.user, campaign.organization, CAN_EDIT)
+    return campaign

@@ -7,13 +7,12 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hamseda.newsroom import services
 from hamseda.newsroom.models import Author, ReleaseKind
-from hamseda.petitions.organize_forms import LanguageTextForm, PetitionImageField, reencode_image
+from hamseda.petitions.organize_forms import LanguageTextForm, PetitionImageField, reencoded_if_new
 
 # An embargo protects news for hours or days; one further ahead than this is a typo
 # (a wrong year), and would hide a "published" release for good.
@@ -28,18 +27,9 @@ def zone_choices() -> list[tuple[str, str]]:
 
 
 def _clean_upload(image):
-    """A new upload re-encoded (metadata dropped, organize_forms.reencode_image);
+    """A new upload re-encoded (metadata dropped, organize_forms.reencoded_if_new);
     False when the organiser ticked "clear"; None to keep what is there."""
-    if isinstance(image, UploadedFile) and getattr(image, "image", None) is not None:
-        try:
-            return reencode_image(image)
-        except (OSError, ValueError) as error:  # Pillow could verify but not convert it.
-            raise forms.ValidationError(
-                _("This image could not be read. Please save it as JPEG or PNG and try again.")
-            ) from error
-    if image is False:
-        return False
-    return None
+    return reencoded_if_new(image) or (False if image is False else None)
 
 
 class ReleaseForm(forms.Form):

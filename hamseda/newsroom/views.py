@@ -19,6 +19,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST, require_safe
 
 from hamseda.campaigns.models import Campaign
+from hamseda.campaigns.views import campaign_for_organisers
 from hamseda.languages import current_language
 from hamseda.newsroom import presskit, services
 from hamseda.newsroom.forms import (
@@ -146,15 +147,6 @@ def press_kit(request: HttpRequest, slug: str) -> HttpResponse:
 # --- organiser pages: releases --------------------------------------------------------
 
 
-def _campaign_for(request, slug: str) -> Campaign:
-    campaign = get_object_or_404(
-        Campaign.objects.select_related("organization").prefetch_related("translations"),
-        slug=slug,
-    )
-    check_access(request.user, campaign.organization, CAN_EDIT)
-    return campaign
-
-
 def _release_for(request, slug: str) -> PressRelease:
     release = get_object_or_404(
         PressRelease.objects.select_related("campaign", "campaign__organization", "author")
@@ -168,7 +160,7 @@ def _release_for(request, slug: str) -> PressRelease:
 @organizer_view
 @require_safe
 def organize_list(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = _campaign_for(request, slug)
+    campaign = campaign_for_organisers(request, slug)
     now = timezone.now()
     rows = [
         {
@@ -304,7 +296,7 @@ def _edit(request: HttpRequest, campaign: Campaign, release: PressRelease | None
 
 @organizer_view
 def organize_new(request: HttpRequest, slug: str) -> HttpResponse:
-    return _edit(request, _campaign_for(request, slug), None)
+    return _edit(request, campaign_for_organisers(request, slug), None)
 
 
 @organizer_view

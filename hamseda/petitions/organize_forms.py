@@ -76,6 +76,20 @@ def reencode_image(upload: UploadedFile) -> SimpleUploadedFile:
     )
 
 
+def reencoded_if_new(value) -> SimpleUploadedFile | None:
+    """A form's image value re-encoded (reencode_image) if it is a new upload; None
+    otherwise (nothing uploaded, the image already saved, or "clear" ticked), so each
+    form decides what that means for it."""
+    if isinstance(value, UploadedFile) and getattr(value, "image", None) is not None:
+        try:
+            return reencode_image(value)
+        except (OSError, ValueError) as error:  # Pillow could verify but not convert it.
+            raise forms.ValidationError(
+                _("This image could not be read. Please save it as JPEG or PNG and try again.")
+            ) from error
+    return None
+
+
 def campaign_label(campaign: Campaign) -> str:
     text = campaign.text()
     return f"{text.name} ({campaign.slug})" if text else campaign.slug
@@ -188,14 +202,7 @@ class PetitionForm(forms.ModelForm):
     def clean_image(self):
         image = self.cleaned_data.get("image")
         # A new upload is re-encoded; an image already saved (editing) is kept as is.
-        if isinstance(image, UploadedFile) and getattr(image, "image", None) is not None:
-            try:
-                return reencode_image(image)
-            except (OSError, ValueError) as error:  # Pillow could verify but not convert it.
-                raise forms.ValidationError(
-                    _("This image could not be read. Please save it as JPEG or PNG and try again.")
-                ) from error
-        return image
+        return reencoded_if_new(image) or image
 
     def clean_new_targets(self) -> list[tuple[str, str]]:
         targets = []

@@ -1,10 +1,13 @@
 """Forms of the organisers' update pages: the picture, and a title and text per language."""
 
 from django import forms
-from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
-from hamseda.petitions.organize_forms import LanguageTextForm, PetitionImageField, reencode_image
+from hamseda.petitions.organize_forms import (
+    LanguageTextForm,
+    PetitionImageField,
+    reencoded_if_new,
+)
 from hamseda.petitions.updates import BODY_MAX, TITLE_MAX
 
 
@@ -19,19 +22,10 @@ class UpdateForm(forms.Form):
     )
 
     def clean_image(self):
-        """A new upload re-encoded (metadata dropped, organize_forms.reencode_image);
-        False when the organiser ticked "clear"; None to keep what is there."""
+        """A new upload re-encoded (metadata dropped); False when the organiser ticked
+        "clear"; None to keep what is there."""
         image = self.cleaned_data.get("image")
-        if isinstance(image, UploadedFile) and getattr(image, "image", None) is not None:
-            try:
-                return reencode_image(image)
-            except (OSError, ValueError) as error:  # Pillow could verify but not convert it.
-                raise forms.ValidationError(
-                    _("This image could not be read. Please save it as JPEG or PNG and try again.")
-                ) from error
-        if image is False:
-            return False
-        return None
+        return reencoded_if_new(image) or (False if image is False else None)
 
 
 class UpdateTextForm(LanguageTextForm):

@@ -25,6 +25,7 @@ from hamseda.actions import export, services
 from hamseda.actions.forms import DayForm, DayTextForm, EventForm, EventTextForm
 from hamseda.actions.models import DayOfAction, Event, PublicationState, Rsvp, RsvpState
 from hamseda.campaigns.models import Campaign
+from hamseda.campaigns.views import campaign_for_organisers
 from hamseda.languages import CODES as LANGUAGES
 from hamseda.orgs.models import Organization
 from hamseda.orgs.permissions import (
@@ -38,12 +39,6 @@ from hamseda.orgs.permissions import (
 from hamseda.petitions.views.organize import _render, organizer_view
 
 LANGUAGE_NAMES = dict(settings.LANGUAGES)
-
-
-def _campaign_for(request, slug: str) -> Campaign:
-    campaign = get_object_or_404(Campaign.objects.select_related("organization"), slug=slug)
-    check_access(request.user, campaign.organization, CAN_EDIT)
-    return campaign
 
 
 def _day_for(request, slug: str) -> DayOfAction:
@@ -118,7 +113,7 @@ def my_events(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def days(request: HttpRequest, campaign: str) -> HttpResponse:
     """The campaign's days of action, and the form for a new one."""
-    campaign_obj = _campaign_for(request, campaign)
+    campaign_obj = campaign_for_organisers(request, campaign)
     return _day_edit(request, campaign_obj, None)
 
 

@@ -7,19 +7,17 @@ Only members with an editing role in the campaign's organisation get in
 
 import base64
 import io
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from PIL import Image
 
 from hamseda.campaigns.models import Campaign
+from hamseda.campaigns.views import campaign_for_organisers
 from hamseda.context import NAMES
 from hamseda.kit import bundle, services
 from hamseda.kit.content import design_for, languages_of
@@ -28,14 +26,13 @@ from hamseda.kit.forms import DesignForm
 from hamseda.kit.imagecache import file_response
 from hamseda.languages import CODES
 from hamseda.orgs.permissions import (
-    CAN_EDIT,
     CAN_MANAGE,
     CAN_MODERATE,
-    check_access,
     needs_two_factor,
     organizations_where,
 )
 from hamseda.petitions.models import Petition, PetitionState
+from hamseda.petitions.views.organize import organizer_view
 
 # Previews on the page: each image scaled to fit this box, as JPEG in a data: URI.
 PREVIEW_BOX = (480, 480)
@@ -48,27 +45,6 @@ PREVIEW_STATES = [
     PetitionState.CLOSED,
     PetitionState.WON,
 ]
-
-
-def organizer_view(view):
-    """Logged in, and never cached: these pages are per user."""
-
-    @wraps(view)
-    @login_required
-    @never_cache
-    def wrapper(request, *args, **kwargs):
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _campaign_for(request, slug: str) -> Campaign:
-    campaign = get_object_or_404(
-        Campaign.objects.select_related("organization").prefetch_related("translations"),
-        slug=slug,
-    )
-    check_access(request.user, campaign.organization, CAN_EDIT)
-    return campaign
 
 
 def _petitions(campaign: Campaign) -> list[Petition]:
@@ -149,7 +125,7 @@ def _previews(campaign: Campaign, petition: Petition | None, design: Design | No
 @organizer_view
 @require_http_methods(["GET", "HEAD", "POST"])
 def design(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = _campaign_for(request, slug)
+    campaign = campaign_for_organisers(request, slug)
     petitions = _petitions(campaign)
     petition = _chosen(petitions, request.POST.get("petition") or request.GET.get("petition", ""))
     status, unsaved = 200, None
@@ -206,7 +182,7 @@ def design_preview(
 ) -> HttpResponse:
     """A kit image with the saved design, for any petition of the campaign (drafts
     too, which have no public image yet)."""
-    campaign = _campaign_for(request, slug)
+    campaign = campaign_for_organisers(request, slug)
     if size not in SIZES or language not in CODES:
         raise Http404
     found = get_object_or_404(
