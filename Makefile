@@ -9,6 +9,7 @@ PYTHON ?= python3
 APT_PACKAGES := chromium poppler-utils fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0 libfribidi0 wrk gettext postgresql-client
 TEST_PG_URL ?= postgres://postgres@127.0.0.1:5432/hamseda
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+TEST_REDIS_URL_PG ?= redis://127.0.0.1:6379/14
 
 .PHONY: help install system-deps run demo lint format test test-sqlite test-postgres messages bench clean
 
@@ -49,24 +50,30 @@ messages: install ## Extract translatable strings into the .po files, then compi
 	cd hamseda && ../$(BIN)/django-admin makemessages -l fa -l ps --no-obsolete --settings=hamseda.settings
 	cd hamseda && ../$(BIN)/django-admin compilemessages --settings=hamseda.settings
 
-test: install system-deps lint test-sqlite test-postgres ## Lint, then all tests on SQLite and PostgreSQL.
+# The SQLite and PostgreSQL runs go side by side (one per core), each with its own data
+# folder and Redis database; --output-sync prints each run's output whole when it ends.
+test: install system-deps lint ## Lint, then all tests on SQLite and PostgreSQL (in parallel).
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: install
-	HAMSEDA_TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q
+	HAMSEDA_DATA_DIR=$(CURDIR)/var/test-sqlite HAMSEDA_TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q
 
 test-postgres: install
 	@if $(PY) bench/services.py postgres $(TEST_PG_URL); then \
-	  HAMSEDA_DATABASE_URL=$(TEST_PG_URL) HAMSEDA_TEST_REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -q -m "not browser"; \
+	  HAMSEDA_DATA_DIR=$(CURDIR)/var/test-postgres HAMSEDA_DATABASE_URL=$(TEST_PG_URL) HAMSEDA_TEST_REDIS_URL=$(TEST_REDIS_URL_PG) $(BIN)/pytest -q -m "not browser"; \
 	elif [ -n "$$HAMSEDA_REQUIRE_SERVICES" ]; then \
 	  echo "PostgreSQL at $(TEST_PG_URL) is required (HAMSEDA_REQUIRE_SERVICES is set) but not reachable."; exit 1; \
 	else echo "SKIPPED: PostgreSQL at $(TEST_PG_URL) is not reachable, so the PostgreSQL test run was skipped."; fi
 
-bench: install system-deps ## Load-test signing, the integrity checks' cost, the kit's images and mail-out queueing (about 13 minutes).
+bench: install system-deps ## Load-test signing, integrity, kit images, mail-outs, pulse import and dashboard, API reads (about 25 minutes).
 	$(PY) bench/sign_load.py
 	$(PY) bench/integrity_overhead.py
 	$(PY) bench/kit_render.py
 	$(PY) bench/kit_cards.py
 	$(PY) bench/mailout_queue.py
+	$(PY) bench/pulse_import.py
+	$(PY) bench/pulse_dashboard.py
+	$(PY) bench/api_reads.py
 
 clean: ## Remove the virtualenv and the demo data.
 	rm -rf $(VENV) var
