@@ -19,6 +19,7 @@ from hamseda.orgs import services as org_services
 from hamseda.orgs.models import Organization, Role
 from hamseda.petitions import services as petition_services
 from hamseda.petitions.models import DecisionMaker, Petition
+from hamseda.pulse.demo import add_demo_pulse
 
 ORG_SLUG = "demo-alliance"
 ORGANIZER_EMAIL = "organizer@demo.hamseda.invalid"
@@ -283,6 +284,7 @@ def _load_campaign(organization: Organization) -> None:
         )
     _load_outcomes(petition, targets[0], now)
     _load_coalition(organization, campaign, petition, now)
+    add_demo_pulse(campaign, now=now)
 
 
 # The story's next steps: an update to the signers, milestones, and a first answer.

@@ -33,6 +33,14 @@ SCHEDULE = [
     ("hamseda.actions.tasks.wipe_attendee_contacts", 3600),
     # RSVPs deleted HAMSEDA_RETENTION_DAYS after their event (PRIVACY.md rule 8).
     ("hamseda.actions.tasks.purge_past_rsvps", 24 * 3600),
+    # Partners' webhooks (docs/api-osdi-webhooks.md): due deliveries and their retries.
+    ("hamseda.api.tasks.deliver_webhooks", 15),
+    ("hamseda.api.tasks.prune_webhook_deliveries", 24 * 3600),
+    # The write API's Idempotency-Key records live 24 hours (docs/api-write.md).
+    ("hamseda.api.tasks.purge_idempotency_records", 3600),
+    # Pulse (docs/pulse-fetching.md): fetch the hashtag sources that are due; each source
+    # is fetched every 10 minutes at most (pulse.fetch.FETCH_INTERVAL).
+    ("hamseda.pulse.tasks.fetch_pulse_sources", 60),
 ]
 # How often the mail loop looks for due messages when it found none, in seconds.
 MAIL_POLL_SECONDS = 1.0

@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # django-ninja's templates and static files: the API's docs page (/api/v1/docs).
+    "ninja",
     "hamseda.orgs",
     "hamseda.campaigns",
     "hamseda.petitions",
@@ -100,11 +102,14 @@ INSTALLED_APPS = [
     "hamseda.kit",
     "hamseda.actions",
     "hamseda.newsroom",
+    "hamseda.pulse",
     "hamseda.api",
 ]
 
 MIDDLEWARE = [
     "hamseda.middleware.SecurityHeadersMiddleware",
+    # Before LocaleMiddleware, to see /api/v1/ answers last (hamseda/api/http.py).
+    "hamseda.api.http.ApiHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -373,4 +378,24 @@ HAMSEDA: dict[str, Any] = {
     # each bit doubles it), and how long a challenge may be solved and used, in seconds.
     "INTEGRITY_POW_BITS": env_int("HAMSEDA_POW_BITS", 17, minimum=1),
     "INTEGRITY_POW_SECONDS": 600,
+    # --- The API (hamseda/api, docs/api.md) ---------------------------------------------
+    # Anonymous reads of /api/v1/ answered from a cache in front of Django for this many
+    # seconds (0: never), per process ("local") or in Django's cache ("shared"), or "off".
+    "API_CACHE": env_str("HAMSEDA_API_CACHE", "local"),
+    "API_CACHE_SECONDS": env_int("HAMSEDA_API_CACHE_SECONDS", 5),
+    # Webhooks (hamseda/api/webhook_delivery.py) to private, loopback and link-local
+    # addresses and over plain HTTP: for tests and closed networks only. Off, a partner
+    # cannot make the server reach into its own network (SSRF).
+    "WEBHOOK_ALLOW_PRIVATE": env_bool("HAMSEDA_WEBHOOK_ALLOW_PRIVATE"),
+    # Who may frame the embeddable sign form (api.widget): "*" (anyone, the default) or
+    # space-separated origins, e.g. "https://partner.example https://b.example".
+    "EMBED_FRAME_ANCESTORS": env_str("HAMSEDA_EMBED_FRAME_ANCESTORS", "*"),
+    # --- Pulse (hamseda/pulse, docs/pulse-fetching.md) ----------------------------------
+    # Allow http:// and loopback addresses as Mastodon instances and API bases: for local
+    # trials and tests only.
+    "PULSE_LOCAL_SOURCES": env_bool("HAMSEDA_PULSE_LOCAL_SOURCES"),
 }
+# A policy source list only: a ";" or "," would smuggle directives into the embed pages'
+# Content-Security-Policy.
+if any(mark in HAMSEDA["EMBED_FRAME_ANCESTORS"] for mark in ";,\r\n"):
+    raise RuntimeError("HAMSEDA_EMBED_FRAME_ANCESTORS is a space-separated list of origins, or *.")

@@ -6,6 +6,7 @@ from django.views.static import serve
 
 from hamseda import views
 from hamseda.api.views import api
+from hamseda.api.widget import widget_script
 from hamseda.campaigns import views as campaign_views
 from hamseda.petitions.urls import organize_patterns
 from hamseda.vault.views.privacy import privacy
@@ -19,6 +20,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("metrics", views.metrics, name="metrics"),
     path("api/v1/", api.urls),
+    path("widget.js", widget_script, name="widget-js"),
+    path("api/osdi/v1/", include(("hamseda.api.osdi_urls", "osdi"))),
     path("admin/", admin.site.urls),
     path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
 ]
@@ -44,6 +47,9 @@ urlpatterns += i18n_patterns(
     path("", include(("hamseda.actions.calendar_urls", "calendar"))),
     path("", include(("hamseda.newsroom.urls", "newsroom"))),
     path("", include(("hamseda.campaigns.partner_urls", "partners"))),
+    path("", include(("hamseda.pulse.urls", "pulse"))),
+    path("", include(("hamseda.api.widget_urls", "widget"))),
+    path("organize/org/", include(("hamseda.api.organize_urls", "apikeys"))),
     path("accounts/", include("allauth.urls")),
     prefix_default_language=False,
 )

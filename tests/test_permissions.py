@@ -221,6 +221,27 @@ ROUTES = [
     Route("newsroom:author_new", ("org",), "post", frozenset({OWNER, ORGANIZER}), ok=400),
     Route("newsroom:author_edit", ("author",), roles=frozenset({OWNER, ORGANIZER})),
     Route("newsroom:author_edit", ("author",), "post", frozenset({OWNER, ORGANIZER}), ok=400),
+    # Pulse (issue 6): settings and sources for editors, moderation for moderators too,
+    # the posts export for everyone who sees numbers.
+    Route("pulse:organize", ("campaign",), roles=frozenset({OWNER, ORGANIZER})),
+    Route("pulse:add_source", ("campaign",), "post", frozenset({OWNER, ORGANIZER}), ok=400),
+    Route("pulse:remove_source", ("source",), "post", frozenset({OWNER, ORGANIZER})),
+    Route("pulse:pause_source", ("source",), "post", frozenset({OWNER, ORGANIZER})),
+    # No token posted: refused with a message, a redirect.
+    Route("pulse:replace_token", ("source",), "post", frozenset({OWNER, ORGANIZER})),
+    Route("pulse:posts", ("campaign",), roles=frozenset({OWNER, ORGANIZER, MODERATOR})),
+    Route("pulse:hide_post", ("post",), "post", frozenset({OWNER, ORGANIZER, MODERATOR})),
+    Route("pulse:export", ("campaign",)),
+    # Partner API keys and webhooks (issue 9): owners with two-factor login.
+    Route("apikeys:list", ("org",), roles=frozenset({OWNER}), two_factor=True),
+    Route("apikeys:create", ("org",), "post", frozenset({OWNER}), two_factor=True, ok=400),
+    Route("apikeys:revoke", ("org", "apikey"), "post", frozenset({OWNER}), two_factor=True),
+    Route("apikeys:webhooks", ("org",), roles=frozenset({OWNER}), two_factor=True),
+    Route("apikeys:create_webhook", ("org",), "post", frozenset({OWNER}), two_factor=True, ok=400),
+    Route(
+        "apikeys:delete_webhook", ("org", "webhook"), "post", frozenset({OWNER}), two_factor=True
+    ),
+    Route("apikeys:test_webhook", ("org", "webhook"), "post", frozenset({OWNER}), two_factor=True),
 ]
 
 PERSONAS = ["anonymous", "stranger", "outsider"] + [
@@ -298,6 +319,50 @@ def _outcome_scene(organization) -> dict:
 # Scene values only the issue 8 and 7 routes use; the rest of the matrix does without them.
 OUTCOME_VALUES = {"open", "update", "response", "threshold", "mailout"}
 CAMPAIGN_VALUES = {"day", "event", "release", "author", "partnership"}
+PULSE_API_VALUES = {"source", "post", "apikey", "webhook"}
+
+
+def _pulse_api_scene(organization, campaign) -> dict:
+    """A pulse source and a post of the campaign, an API key and a webhook of our
+    organisation (issues 6 and 9)."""
+    from django.utils import timezone
+
+    from hamseda.api.models import ApiKey, WebhookSubscription
+    from hamseda.pulse.models import Post, Source
+
+    now = timezone.now()
+    source = Source.objects.create(
+        campaign=campaign,
+        platform="mastodon",
+        query="BanTaliban",
+        base_url="https://mastodon.example",
+        created_at=now,
+    )
+    post = Post.objects.create(
+        campaign=campaign,
+        platform="mastodon",
+        platform_id="https://mastodon.example/1",
+        author_id="1",
+        author_handle="someone@mastodon.example",
+        created_at=now,
+        updated_at=now,
+    )
+    key = ApiKey.objects.create(
+        organization=organization,
+        name="Website",
+        prefix="abcd1234",
+        key_hash="0" * 64,
+        scopes="sign",
+        created_at=now,
+    )
+    webhook = WebhookSubscription.objects.create(
+        organization=organization,
+        url="https://partner.example/hook",
+        events="petition.milestone",
+        locked_secret=b"",
+        created_at=now,
+    )
+    return {"source": source.pk, "post": post.pk, "apikey": key.pk, "webhook": webhook.pk}
 
 
 def _campaign_scene(organization, campaign) -> dict:
@@ -363,7 +428,13 @@ def _campaign_scene(organization, campaign) -> dict:
     }
 
 
-def _scene(persona: str, *, outcomes: bool = True, campaign_things: bool = True):
+def _scene(
+    persona: str,
+    *,
+    outcomes: bool = True,
+    campaign_things: bool = True,
+    pulse_api_things: bool = True,
+):
     """Our organisation with a submitted petition and a moderator to act on; the user."""
     keys = make_org()
     organization = keys.organization
@@ -381,6 +452,7 @@ def _scene(persona: str, *, outcomes: bool = True, campaign_things: bool = True)
     values = {
         **(_outcome_scene(organization) if outcomes else {}),
         **(_campaign_scene(organization, petition.campaign) if campaign_things else {}),
+        **(_pulse_api_scene(organization, petition.campaign) if pulse_api_things else {}),
         "petition": petition.slug,
         "submitted": submitted.slug,
         "org": organization.slug,
@@ -436,6 +508,7 @@ def test_the_matrix(client, db, route, persona):
         persona,
         outcomes=bool(OUTCOME_VALUES & set(route.args)),
         campaign_things=bool(CAMPAIGN_VALUES & set(route.args)),
+        pulse_api_things=bool(PULSE_API_VALUES & set(route.args)),
     )
     if user is not None:
         client.force_login(user)

@@ -1,173 +1,101 @@
-"""The public JSON API (read-only for now), with its OpenAPI document generated from
-the code by django-ninja at /api/v1/openapi.json.
+"""The JSON API under /api/v1/ (docs/api.md), built with django-ninja, which generates
+its OpenAPI 3.1 document from the code (/api/v1/openapi.json) and serves browsable docs
+(/api/v1/docs, Swagger UI from ninja's own static files: nothing from a CDN).
 
-Everything here is public: counts, countries, titles and targets, never anything about
-a signer (PRIVACY.md rule 5). Answers may be cached for a few seconds by anyone and read
-from any origin.
+The public read endpoints live in hamseda/api/read/ (one module per resource), the
+partners' write endpoints in hamseda/api/write.py; both are mounted here, on one API and
+one document. Headers shared by every answer (ETag, Cache-Control, CORS, Vary) are set
+by hamseda.api.http.ApiHeadersMiddleware; anonymous reads are served for a few seconds
+from hamseda.api.fastcache in front of Django.
+
+Everything the read endpoints show is public: counts, countries, titles and targets,
+never anything about a signer or an attendee (PRIVACY.md rule 5).
 """
 
-from datetime import datetime
-from functools import wraps
-from typing import Literal
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, re_path
+from ninja import NinjaAPI, Swagger
 
-from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
-from django.urls import URLPattern
-from django.utils import timezone, translation
-from ninja import Field, NinjaAPI, Query, Schema
+from hamseda.api import errors
+from hamseda.api.errors import error_response, install_error_handlers
+from hamseda.api.read import campaigns, events, petitions, press, pulse
+from hamseda.api.write import router as write_router
 
-from hamseda.links import absolute_url
-from hamseda.petitions.countries import country_name
-from hamseda.petitions.models import Petition, PetitionState
+DESCRIPTION = """\
+Open numbers and texts of the campaigns on this install: campaigns, petitions with
+their confirmed counts, updates, days of action and events, press releases and hashtag
+totals; and, for partner organisations with an API key, signing and RSVPs.
 
-PUBLIC_STATES = [PetitionState.OPEN, PetitionState.CLOSED, PetitionState.WON]
-# Counts move by the second on a busy day; 15 seconds of caching lets a proxy or CDN
-# absorb a crowd of readers while the numbers still look live.
-CACHE_CONTROL = "public, max-age=15"
-MAX_LIMIT = 100
+* Every list answers `{items, count, limit, offset}`; `limit` is 1–100 (default 20).
+* `lang` (en, fa, ps) chooses the language of texts; a text missing in that language
+  comes in the item's own language, which the answer names.
+* Read answers carry a strong `ETag`: send it back in `If-None-Match` to get a `304`.
+  They may be cached (`Cache-Control: public, max-age=…`, 5 s for counts) and read from
+  any origin (CORS). The server itself may answer a read from a cache up to 5 seconds
+  old.
+* Errors are JSON with a 4xx status: `{"error": "<code>", "message": …, "detail": …}`.
 
-
-def public_read(view):
-    """Cache headers and CORS for every answer of the API.
-
-    Reads (GET, HEAD), including their 4xx answers, may be cached briefly and read
-    from any origin; server errors and anything else are not cached.
-    """
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        if request.method in {"GET", "HEAD"} and response.status_code < 500:
-            response.headers.setdefault("Cache-Control", CACHE_CONTROL)
-            response.headers["Access-Control-Allow-Origin"] = "*"
-        else:
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
-    return wrapper
+A guide with examples: docs/api.md in the source.
+"""
 
 
-class PublicAPI(NinjaAPI):
-    """A NinjaAPI whose every URL answers through `public_read`: the operations, their
-    validation errors, the 405 for a method they do not have, and /openapi.json."""
+def not_found(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    return error_response(errors.not_found())
+
+
+class HamsedaAPI(NinjaAPI):
+    """A NinjaAPI whose unknown URLs (and its bare root) answer a JSON 404 at once,
+    rather than through the site's HTML error page."""
 
     @property
     def urls(self):
         patterns, app_name, namespace = super().urls
         for pattern in patterns:
-            if isinstance(pattern, URLPattern):
-                pattern.callback = public_read(pattern.callback)
-        return patterns, app_name, namespace
+            if isinstance(pattern, URLPattern) and pattern.name == "api-root":
+                pattern.callback = not_found
+        return [*patterns, re_path(r"", not_found)], app_name, namespace
+
+    def get_openapi_schema(self, **kwargs):
+        """The document, with each operation's responses keyed by strings only: an
+        operation that documents a status both in `response` (an int key) and in
+        `openapi_extra` (a string key) would otherwise get that key twice in the JSON,
+        which Python's parser forgives but YAML's (Swagger UI's) refuses."""
+        schema = super().get_openapi_schema(**kwargs)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                if isinstance(operation, dict) and "responses" in operation:
+                    operation["responses"] = _merged_by_string(operation["responses"])
+        return schema
 
 
-api = PublicAPI(
+def _merged_by_string(responses: dict) -> dict:
+    merged: dict[str, dict] = {}
+    for status, answer in responses.items():
+        into = merged.setdefault(str(status), {})
+        for name, value in answer.items():
+            if isinstance(value, dict) and isinstance(into.get(name), dict):
+                into[name] = {**into[name], **value}
+            else:
+                into[name] = value
+    return merged
+
+
+api = HamsedaAPI(
     title="Hamseda API",
     version="1",
-    description="Public numbers of petitions. Counts include confirmed signatures only.",
+    description=DESCRIPTION,
     urls_namespace="api",
-    docs_url=None,  # Browsable docs come with the API issue, served without a CDN.
+    # Swagger UI from django-ninja's static files ("ninja" in INSTALLED_APPS); its
+    # template has no inline script. No validator badge: it would load an image from
+    # validator.swagger.io (PRIVACY.md rule 6).
+    docs=Swagger(settings={"validatorUrl": None, "tryItOutEnabled": False}),
+    docs_url="/docs",
 )
 
-Language = Literal["en", "fa", "ps"]
+for module in (campaigns, pulse, petitions, events, press):
+    api.add_router("", module.router)
 
+# The partners' write endpoints (api.write) live on the same API and document.
+api.add_router("", write_router)
 
-class CountryCountOut(Schema):
-    code: str = Field(description="ISO 3166-1 alpha-2")
-    name: str = Field(description="Country name in the requested language")
-    count: int
-
-
-class TargetOut(Schema):
-    name: str
-    position: str
-
-
-class PetitionOut(Schema):
-    slug: str
-    title: str
-    state: Literal["open", "closed", "won"] = Field(
-        description="`closed` also for an open petition whose closing date has passed"
-    )
-    signature_count: int = Field(description="Confirmed signatures only")
-    invalidated_count: int = Field(description="Signatures removed as invalid")
-    goal: int = Field(description="The goal shown on the petition page")
-    signatures_by_country: list[CountryCountOut]
-    targets: list[TargetOut]
-    opened_at: datetime | None
-    closing_at: datetime | None
-    url: str
-
-
-class PetitionPage(Schema):
-    items: list[PetitionOut]
-    count: int = Field(description="Number of public petitions in all pages")
-
-
-class ErrorOut(Schema):
-    detail: str | list
-
-
-class LanguageQuery(Schema):
-    lang: Language = "en"
-
-
-class ListQuery(LanguageQuery):
-    limit: int = Field(20, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0, le=1_000_000)
-
-
-def public_state(petition: Petition, now: datetime) -> str:
-    if petition.state == PetitionState.OPEN and not petition.is_open(now):
-        return PetitionState.CLOSED
-    return petition.state
-
-
-def petition_json(petition: Petition, language: str, now: datetime) -> dict:
-    with translation.override(language):
-        text = petition.text()
-        return {
-            "slug": petition.slug,
-            "title": text.title if text else petition.slug,
-            "state": public_state(petition, now),
-            "signature_count": petition.signature_count,
-            "invalidated_count": petition.invalidated_count,
-            "goal": petition.current_goal,
-            "signatures_by_country": [
-                {"code": c.country, "name": country_name(c.country, language), "count": c.count}
-                for c in petition.country_counts.all()
-            ],
-            "targets": [{"name": t.name, "position": t.position} for t in petition.targets.all()],
-            "opened_at": petition.opened_at,
-            "closing_at": petition.closing_at,
-            # The page in the same language (/fa/p/…/ for Dari).
-            "url": absolute_url(petition.get_absolute_url()),
-        }
-
-
-def _public_petitions():
-    return Petition.objects.filter(state__in=PUBLIC_STATES).prefetch_related(
-        "translations", "country_counts", "targets"
-    )
-
-
-@api.get("/petitions", response={200: PetitionPage, 422: ErrorOut}, tags=["petitions"])
-def list_petitions(request: HttpRequest, query: Query[ListQuery]):
-    """Public petitions (open, closed and won), newest first, `limit` at a time."""
-    petitions = _public_petitions().order_by("-opened_at", "-pk")
-    page = petitions[query.offset : query.offset + query.limit]
-    now = timezone.now()
-    return {
-        "items": [petition_json(p, query.lang, now) for p in page],
-        "count": petitions.count(),
-    }
-
-
-@api.get(
-    "/petitions/{slug}",
-    response={200: PetitionOut, 404: ErrorOut, 422: ErrorOut},
-    tags=["petitions"],
-)
-def get_petition(request: HttpRequest, slug: str, query: Query[LanguageQuery]):
-    """One public petition (open, closed or won) with its counts by country."""
-    petition = get_object_or_404(_public_petitions(), slug=slug)
-    return petition_json(petition, query.lang, timezone.now())
+install_error_handlers(api)

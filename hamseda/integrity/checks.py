@@ -86,7 +86,8 @@ def _refuse(reason: str, message: str, status: int = 400, **extra) -> Verdict:
     return Verdict(allowed=False, status=status, reason=reason, message=message, **extra)
 
 
-def _try_again(seconds: int) -> str:
+def try_again_message(seconds: int) -> str:
+    """ "Please try again in about N minutes/hours", for a refusal with Retry-After."""
     minutes = max(1, math.ceil(seconds / 60))
     if minutes >= 90:
         hours = math.ceil(minutes / 60)
@@ -140,9 +141,11 @@ def _form_checks(data: Mapping, domain: str, rule: dict, now: datetime) -> Verdi
     return None
 
 
-def _windows(
+def limit_windows(
     petition, fingerprint: str, domain: str, rule: dict, email_fingerprint: str = ""
 ) -> list[limits.Window]:
+    """The sliding windows one signature attempt counts in; the write API
+    (api.signing) counts in the same ones, so both paths share the counters."""
     common = rules.is_common_domain(domain, rule)
     windows = [
         limits.Window(
@@ -198,7 +201,9 @@ def check_signature_attempt(
         solved = outcome == pow.Outcome.SOLVED
 
     email_fingerprint = crypto.email_fingerprint(str(data.get("email", "")))
-    counts = limits.hit(_windows(petition, fingerprint, domain, rule, email_fingerprint), now=now)
+    counts = limits.hit(
+        limit_windows(petition, fingerprint, domain, rule, email_fingerprint), now=now
+    )
     mail = [count for count in counts if count.window.rule == MAIL_RULE]
     mail_allowed = not mail[0].over if mail else None
     counts = [count for count in counts if count.window.rule != MAIL_RULE]
@@ -209,7 +214,7 @@ def check_signature_attempt(
             "petition_limit",
             _("So many people are signing right now that we must slow down.")
             + " "
-            + _try_again(brake[0].retry_after),
+            + try_again_message(brake[0].retry_after),
             status=429,
             retry_after=brake[0].retry_after,
         )
@@ -222,7 +227,7 @@ def check_signature_attempt(
             why = _("Many signatures have come from your e-mail provider in a short time.")
         return _refuse(
             "network_limit" if which & {"network_10min", "network_day"} else "domain_limit",
-            why + " " + _try_again(retry),
+            why + " " + try_again_message(retry),
             status=429,
             retry_after=retry,
             challenge=pow.issue(petition.pk, now=now),

@@ -81,9 +81,9 @@ def counter_key(*parts: object) -> str:
 
 @cache
 def _key() -> bytes:
-    from hamseda.vault.crypto import _derive
+    from hamseda.vault.crypto import derive_key
 
-    return _derive("integrity-limits")
+    return derive_key("integrity-limits")
 
 
 # One counter to hit: its key, the current period's number, and how long to keep it.

@@ -20,6 +20,13 @@ class AuditAction(models.TextChoices):
     RETENTION_PURGE = "retention_purge", _("Personal data purged (retention)")
     AUDIT_EXPORT = "audit_export", _("Audit log exported")
     KIT_DESIGN = "kit_design", _("Kit design changed")
+    API_KEY_CREATED = "api_key_created", _("API key created")
+    API_KEY_REVOKED = "api_key_revoked", _("API key revoked")
+    WEBHOOK_ADDED = "webhook_added", _("Webhook added")
+    WEBHOOK_REMOVED = "webhook_removed", _("Webhook removed")
+    POST_HIDDEN = "post_hidden", _("Post hidden from the wall")
+    POST_SHOWN = "post_shown", _("Post shown again on the wall")
+    POSTS_EXPORTED = "posts_export", _("Hashtag posts exported")
 
 
 class AuditEvent(models.Model):

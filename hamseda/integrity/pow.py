@@ -51,9 +51,9 @@ MAX_COUNTER_LENGTH = 20
 
 @cache
 def _key() -> bytes:
-    from hamseda.vault.crypto import _derive
+    from hamseda.vault.crypto import derive_key
 
-    return _derive("integrity-pow")
+    return derive_key("integrity-pow")
 
 
 def _mac(payload: str) -> str:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from hamseda.api import webhooks
 from hamseda.petitions import pagecache, services
 from hamseda.petitions.models import Petition, PetitionState, PetitionTranslation
 
@@ -72,6 +73,8 @@ def set_outcome(
             PetitionTranslation.objects.filter(petition=petition, language=language).update(
                 closing_statement=text
             )
+        # Partners' webhooks, once per outcome (api.webhooks), in this transaction.
+        webhooks.queue_outcome(petition, now=now)
         transaction.on_commit(lambda: pagecache.forget(petition.slug))
     petition.refresh_from_db()
     return petition

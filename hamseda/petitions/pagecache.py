@@ -37,6 +37,11 @@ def thanks_page_key(slug: str, language: str) -> str:
     return f"hamseda:thanks:{slug}:{language}"
 
 
+def embed_page_key(slug: str, language: str) -> str:
+    """The embeddable sign form's page (api.widget), cached like the petition page."""
+    return f"hamseda:embed:{slug}:{language}"
+
+
 def cached_html(key: str, seconds: int, render) -> str:
     """The page under `key`, rendered by `render()` (an HttpResponse) when missing."""
     html = cache.get(key)
@@ -68,5 +73,9 @@ def forget(slug: str) -> None:
     until it expires, a few seconds later.
     """
     cache.delete_many(
-        [key(slug, code) for code in CODES for key in (petition_page_key, thanks_page_key)]
+        [
+            key(slug, code)
+            for code in CODES
+            for key in (petition_page_key, thanks_page_key, embed_page_key)
+        ]
     )

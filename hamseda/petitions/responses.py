@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from hamseda.api import webhooks
 from hamseda.languages import CODES
 from hamseda.links import absolute_url
 from hamseda.mail.services import queue_message
@@ -213,6 +214,7 @@ def respond(
             created_at=now,
         )
         _tell_organisers(petition, response, now)
+        webhooks.queue_response(response, now=now)  # Partners' webhooks (api.webhooks).
         transaction.on_commit(lambda: pagecache.forget(petition.slug))
     return response
 
@@ -273,6 +275,7 @@ def record_response(
             recorded_by=recorded_by,
             created_at=now,
         )
+        webhooks.queue_response(response, now=now)  # Partners' webhooks (api.webhooks).
         transaction.on_commit(lambda: pagecache.forget(petition.slug))
     return response
 

@@ -130,7 +130,7 @@ def form_value(raw: object) -> str:
 
 
 def _key() -> bytes:
-    return crypto._derive("petitions-sharer-code")
+    return crypto.derive_key("petitions-sharer-code")
 
 
 def _letters(data: bytes) -> str:

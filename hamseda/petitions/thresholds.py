@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from hamseda.api import webhooks
 from hamseda.links import absolute_url
 from hamseda.mail.services import queue_message
 from hamseda.orgs.services import staff_addresses
@@ -169,6 +170,8 @@ def check_thresholds(*, now: datetime | None = None) -> int:
                 continue  # Another worker reached it first, and did its action.
             threshold.reached_at = now
             _act(threshold, now)
+            # Partners' webhooks, queued in this transaction (api.webhooks).
+            webhooks.queue_milestone(threshold, now=now)
             slug = threshold.petition.slug
             transaction.on_commit(partial(pagecache.forget, slug))
         reached += 1

@@ -29,7 +29,7 @@ class UnusableKey(ValueError):
     """A key file or public key that cannot be used."""
 
 
-def _derive(purpose: str) -> bytes:
+def derive_key(purpose: str) -> bytes:
     """A 32-byte key for one purpose, derived from the server secret (BLAKE2b keyed)."""
     return hashlib.blake2b(
         purpose.encode(), key=settings.SECRET_KEY.encode()[:64], digest_size=32
@@ -104,7 +104,7 @@ def email_domain(address: str) -> str:
 def email_fingerprint(address: str) -> str:
     """Keyed fingerprint of an address for dedup: 64 hex characters."""
     canonical = normalise_email(address).casefold()
-    return hmac.new(_derive("email-fingerprint"), canonical.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(derive_key("email-fingerprint"), canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def day_fingerprint(purpose: str, value: str, *, now=None) -> str:
@@ -116,7 +116,7 @@ def day_fingerprint(purpose: str, value: str, *, now=None) -> str:
     from django.utils import timezone
 
     day = (now or timezone.now()).date().isoformat()
-    key = _derive(f"{purpose}:{day}")
+    key = derive_key(f"{purpose}:{day}")
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:16]
 
 
@@ -129,10 +129,10 @@ def token_hash(token: str) -> str:
 
 
 def lock(payload: dict) -> bytes:
-    box = nacl.secret.SecretBox(_derive("outbox"))
+    box = nacl.secret.SecretBox(derive_key("outbox"))
     return box.encrypt(json.dumps(payload, ensure_ascii=False).encode())
 
 
 def unlock(locked: bytes | memoryview) -> dict:
-    box = nacl.secret.SecretBox(_derive("outbox"))
+    box = nacl.secret.SecretBox(derive_key("outbox"))
     return json.loads(box.decrypt(bytes(locked)).decode())

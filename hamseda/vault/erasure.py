@@ -123,7 +123,7 @@ def _describe(counts: dict[str, int]) -> list[str]:
 
 
 def _box() -> nacl.secret.SecretBox:
-    return nacl.secret.SecretBox(crypto._derive("erasure-link"))
+    return nacl.secret.SecretBox(crypto.derive_key("erasure-link"))
 
 
 def erasure_token(fingerprint: str, *, now: datetime) -> str:
@@ -167,7 +167,7 @@ def erasure_url(fingerprint: str, language: str, *, now: datetime) -> str:
 
 def mail_limit_key(fingerprint: str) -> str:
     """What the mail limit is keyed by: an HMAC of the fingerprint under its own key."""
-    key = crypto._derive("erasure-mail-limit")
+    key = crypto.derive_key("erasure-mail-limit")
     return hmac.new(key, fingerprint.encode(), hashlib.sha256).hexdigest()
 
 

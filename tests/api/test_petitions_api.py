@@ -109,7 +109,8 @@ def test_it_hides_drafts_submitted_and_rejected_petitions(client, org, petition)
     for item in hidden:
         response = client.get(f"{API}/petitions/{item.slug}")
         assert response.status_code == 404
-        assert response.json() == {"detail": "Not Found"}
+        assert response.json()["error"] == "not_found"
+        assert response.json()["detail"]
     assert client.get(f"{API}/petitions/no-such-petition").status_code == 404
 
 
@@ -173,7 +174,7 @@ def test_it_pages_with_limit_and_offset(client, org, now):
     last = client.get(f"{API}/petitions", {"limit": 2, "offset": 4}).json()
     assert [p["slug"] for p in last["items"]] == ["petition-0"]
     beyond = client.get(f"{API}/petitions", {"offset": 50}).json()
-    assert beyond == {"items": [], "count": 5}
+    assert beyond == {"items": [], "count": 5, "limit": 20, "offset": 50}
     assert len(client.get(f"{API}/petitions").json()["items"]) == 5  # Default limit: 20.
 
 

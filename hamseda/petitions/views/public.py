@@ -6,13 +6,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from hamseda.integrity import checks as integrity
 from hamseda.languages import current_language
-from hamseda.network import client_fingerprint
 from hamseda.petitions import pagecache, partner_consent, services, sources, withdrawal
 from hamseda.petitions.countries import country_name
 from hamseda.petitions.forms import SignatureForm
 from hamseda.petitions.markdown import render_story
 from hamseda.petitions.models import Petition
 from hamseda.petitions.sharing import link_preview, share_links
+from hamseda.petitions.sign_attempt import attempt_signature
 
 
 def _public_petition(slug: str) -> Petition:
@@ -156,45 +156,23 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def sign(request: HttpRequest, slug: str) -> HttpResponse:
     petition = _petition_to_sign(slug)
-    if not petition.is_open(timezone.now()):
-        return _page(request, petition, None, status=409)
     # The form shown again (an error, a limit) keeps the source it was sent with.
     source = sources.form_value(request.POST.get("source", ""))
-    # The co-host boxes' choices are looked up only if the form is shown again.
-    form = SignatureForm(request.POST, partners=partner_consent.lazy_consent_choices(petition))
-    if not form.is_valid():
-        return _page(request, petition, form, status=400, source=source)
-    now = timezone.now()
-    fingerprint = client_fingerprint(request, now=now)
-    attribution = sources.attribute(source, petition.pk)
-    signer = services.Signer(
-        **form.signer_data(),
-        language=current_language(),
-        network_fingerprint=fingerprint,
-        source_channel=attribution.channel,
-        source_generation=attribution.generation,
-        source_code=attribution.sharer,
+    attempt = attempt_signature(request, petition, request.POST, source=source, now=timezone.now())
+    if attempt.signed:
+        # Same page for a new and a repeated signature: the browser must not learn
+        # whether an address has signed; the mail tells its owner.
+        return _thanks_page(request, petition, attempt.generation)
+    if attempt.verdict is not None:
+        return _refused(request, petition, attempt.form, attempt.verdict, source)
+    return _page(
+        request,
+        petition,
+        attempt.form,
+        status=attempt.status,
+        source=source,
+        integrity_message=attempt.message or None,
     )
-    # The checks' counters commit on their own, before the signature's transaction: one
-    # short statement, so the signature's write lock is not held for them (on SQLite,
-    # the only writer's lock; docs/integrity.md, "Backends").
-    verdict = integrity.check_signature_attempt(
-        petition, {**request.POST.dict(), **form.cleaned_data}, fingerprint, now=now
-    )
-    if not verdict.allowed:
-        return _refused(request, petition, form, verdict, source)
-    try:
-        outcome = services.sign_petition(
-            petition, signer, now=now, mail_allowed=verdict.mail_allowed
-        )
-    except services.PetitionNotOpen:
-        return _page(request, petition, None, status=409)
-    if outcome == services.SignatureOutcome.MAIL_LIMITED:
-        message = integrity.mail_limit_message()
-        return _page(request, petition, form, status=429, source=source, integrity_message=message)
-    # Same page for a new and a repeated signature: the browser must not learn whether
-    # an address has signed; the mail tells its owner (see services.sign_petition).
-    return _thanks_page(request, petition, attribution.generation)
 
 
 def _refused(request, petition, form, verdict: integrity.Verdict, source: str) -> HttpResponse:
