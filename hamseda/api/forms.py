@@ -10,6 +10,10 @@ from hamseda.api.models import Scope
 
 # A key lives at most this long; a partner that needs longer gets a new key then.
 MAX_LIFETIME_DAYS = 5 * 365
+# Requests a minute a key may send: the default, and the most an owner may allow (a
+# viral partner page sends its signers through one key; more than this is a flood).
+DEFAULT_RATE = 120
+MAX_RATE = 6000
 
 
 class ApiKeyForm(forms.Form):
@@ -39,9 +43,28 @@ class ApiKeyForm(forms.Form):
         error_messages={"invalid": _("Enter a date, like 2027-03-14.")},
     )
 
+    rate_per_minute = forms.IntegerField(
+        label=_("Requests a minute"),
+        initial=DEFAULT_RATE,
+        required=False,
+        min_value=1,
+        max_value=MAX_RATE,
+        help_text=_("Sign and RSVP requests together; more get “429 Too Many Requests”."),
+        error_messages={
+            "invalid": _("Give a whole number, e.g. 120."),
+            "min_value": _("At least %(limit_value)s."),
+            "max_value": _("At most %(limit_value)s."),
+        },
+    )
+
     def __init__(self, *args, now: datetime | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.now = now or timezone.now()
+
+    def clean_rate_per_minute(self) -> int:
+        """Empty means the default."""
+        rate = self.cleaned_data.get("rate_per_minute")
+        return DEFAULT_RATE if rate is None else rate
 
     def clean_expires_on(self):
         day = self.cleaned_data.get("expires_on")

@@ -119,6 +119,7 @@ def create_key(
     name: str,
     scopes: Iterable[str],
     expires_at: datetime | None = None,
+    rate_per_minute: int | None = None,
     created_by,
     now: datetime | None = None,
 ) -> tuple[ApiKey, str]:
@@ -133,8 +134,15 @@ def create_key(
         raise KeyRequestRefused(_("Choose at least one thing the key may do."))
     if expires_at is not None and expires_at <= now:
         raise KeyRequestRefused(_("The expiry date must be in the future."))
+    rate = (
+        ApiKey._meta.get_field("rate_per_minute").default
+        if rate_per_minute is None
+        else rate_per_minute
+    )
+    if rate < 1:
+        raise KeyRequestRefused(_("A key needs at least one request a minute."))
     with transaction.atomic():
-        key, plain = _insert_key(organization, name, wanted, expires_at, created_by, now)
+        key, plain = _insert_key(organization, name, wanted, expires_at, rate, created_by, now)
         audit.record(
             KEY_CREATED,
             organization=organization,
@@ -144,13 +152,16 @@ def create_key(
                 "name": key.name,
                 "scopes": key.scopes,
                 "expires_at": expires_at.isoformat(timespec="seconds") if expires_at else "",
+                "rate_per_minute": key.rate_per_minute,
             },
             now=now,
         )
     return key, plain
 
 
-def _insert_key(organization, name, scopes, expires_at, created_by, now) -> tuple[ApiKey, str]:
+def _insert_key(
+    organization, name, scopes, expires_at, rate, created_by, now
+) -> tuple[ApiKey, str]:
     """Insert a new key with a fresh prefix. A prefix is 48 random bits: a clash is all
     but impossible, and retried in its own savepoint."""
     for _attempt in range(3):
@@ -167,6 +178,7 @@ def _insert_key(organization, name, scopes, expires_at, created_by, now) -> tupl
                     created_by=created_by if getattr(created_by, "pk", None) else None,
                     created_at=now,
                     expires_at=expires_at,
+                    rate_per_minute=rate,
                 )
         except IntegrityError:
             continue

@@ -51,7 +51,6 @@ def _page(
             "keys": rows,
             "form": form or ApiKeyForm(),
             "api_base": absolute_url("/api/v1/"),
-            "default_rate": ApiKey._meta.get_field("rate_per_minute").default,
         },
         status=status,
     )
@@ -77,6 +76,7 @@ def create(request: HttpRequest, slug: str) -> HttpResponse:
             name=form.cleaned_data["name"],
             scopes=form.cleaned_data["scopes"],
             expires_at=form.expires_at(),
+            rate_per_minute=form.cleaned_data["rate_per_minute"],
             created_by=request.user,
         )
     except keys.KeyRequestRefused as refusal:

@@ -106,7 +106,9 @@ def test_without_a_key_it_is_401_with_a_challenge(client, petition):
 
 def test_a_refused_key_is_401_saying_why(client, org, petition, owner, now):
     plain = partner_key(org.organization)
-    unknown = post_json(client, sign_path(petition), PERSON, plain[:-1] + "Z")
+    # The last character changed (to one it is not: a random key may end in "Z").
+    wrong = plain[:-1] + ("Z" if plain[-1] != "Z" else "Y")
+    unknown = post_json(client, sign_path(petition), PERSON, wrong)
     assert_error(unknown, 401, "invalid_key")
     assert 'error="invalid_token"' in unknown["WWW-Authenticate"]
 
@@ -236,3 +238,22 @@ def test_an_owner_cannot_touch_another_organisations_keys(owner_client, org):
     assert owner_client.get(reverse("apikeys:list", args=[other.slug])).status_code == 404
     theirs.refresh_from_db()
     assert theirs.revoked_at is None
+
+
+@pytest.mark.parametrize(("given", "stored"), [("", 120), ("600", 600)])
+def test_the_owner_chooses_the_keys_rate(owner_client, org, given, stored):
+    owner_client.post(
+        reverse("apikeys:create", args=[org.organization.slug]),
+        {"name": "Busy site", "scopes": ["sign"], "rate_per_minute": given},
+    )
+    assert ApiKey.objects.get().rate_per_minute == stored
+
+
+@pytest.mark.parametrize("given", ["0", "-5", "100000", "many"])
+def test_a_bad_rate_is_refused_with_a_message(owner_client, org, given):
+    response = owner_client.post(
+        reverse("apikeys:create", args=[org.organization.slug]),
+        {"name": "Busy site", "scopes": ["sign"], "rate_per_minute": given},
+    )
+    assert response.status_code == 400
+    assert not ApiKey.objects.exists()

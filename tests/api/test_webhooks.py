@@ -11,6 +11,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.urls import reverse
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -441,3 +442,19 @@ def test_a_bad_form_is_a_400_never_a_500(owner_client, org, monkeypatch, url, ev
         f"/organize/org/{org.organization.slug}/webhooks/new", {"url": url, "events": events}
     )
     assert response.status_code == 400
+
+
+def test_a_moderator_closing_a_petition_tells_the_partners(coalition, client, moderator, petition):
+    client.force_login(moderator)
+    url = reverse("organize:moderate", args=[petition.slug, "close"])
+    assert client.post(url).status_code == 302
+    petition.refresh_from_db()
+    assert petition.state == "closed"
+    assert deliveries(OUTCOME) == [
+        "http://cohost.example/hook",
+        "http://own.example/hook",
+        "http://partner.example/hook",
+    ]
+    # Closing again is refused as before, and queues nothing new.
+    client.post(url)
+    assert WebhookDelivery.objects.filter(event=OUTCOME).count() == 3

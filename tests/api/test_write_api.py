@@ -419,7 +419,9 @@ def test_an_rsvp_through_the_api_is_pending_until_confirmed(client, org, event, 
     run_tasks()
     [mail] = outbox
     assert "/ps/e/london-protest/confirm/" in mail.body
-    again = post_json(client, rsvp_path(event), {**body, "wants_notices": False}, key)
+    again = post_json(
+        client, rsvp_path(event), {**body, "language": "ps", "wants_notices": False}, key
+    )
     assert again.status_code == 202
     assert again.json() == response.json()  # Nothing tells that the address had RSVPed.
     assert Rsvp.objects.count() == 1

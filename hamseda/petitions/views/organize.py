@@ -40,7 +40,7 @@ from hamseda.orgs.permissions import (
     organizations_where,
     role_in,
 )
-from hamseda.petitions import counting, services, sources
+from hamseda.petitions import counting, outcomes, services, sources
 from hamseda.petitions.charts import bar_chart
 from hamseda.petitions.countries import country_name
 from hamseda.petitions.markdown import render_story
@@ -372,12 +372,20 @@ def moderate(request: HttpRequest, slug: str, action: str) -> HttpResponse:
                 return _queue_page(request, status=400, rejecting=petition, form=form)
             services.reject_petition(petition, form.cleaned_data["reason"])
             messages.success(request, _("Rejected. The organisers will see your reason."))
-        elif action == "close":
-            services.close_petition(petition)
-            messages.success(request, _("Closed."))
-        elif action == "won":
-            services.mark_won(petition)
-            messages.success(request, _("Marked as won."))
+        elif action in {"close", "won"}:
+            # As close_petition() and mark_won() allow; set_outcome() alone would also
+            # take "won" again (to edit the closing statement).
+            allowed = {PetitionState.OPEN} | ({PetitionState.CLOSED} if action == "won" else set())
+            if petition.state not in allowed:
+                raise services.TransitionRefused(f"{petition.slug} is {petition.state}")
+            # Through the outcome service, so that partners' webhooks hear of it too
+            # (api.webhooks, petition.outcome); the closing statements stay as they are.
+            try:
+                outcome = PetitionState.CLOSED if action == "close" else PetitionState.WON
+                outcomes.set_outcome(petition, outcome=outcome, statements={})
+            except outcomes.OutcomeError:
+                raise services.TransitionRefused(f"{petition.slug} is {petition.state}") from None
+            messages.success(request, _("Closed.") if action == "close" else _("Marked as won."))
     except services.TransitionRefused:
         if action == "approve" and not petition.organization.public_key:
             messages.error(
