@@ -45,34 +45,14 @@ GOAL_PER_SECOND = 2000
 def wrk(server: sign_load.Server, path: str, options, seconds: int, headers=()) -> dict:
     """wrk without a script, with --wrk-threads threads: requests/s, latency, and the
     answers that were not 2xx or 3xx."""
-    command = ["wrk", "-t", str(options.wrk_threads), "-c", str(options.connections)]
-    command += ["-d", f"{seconds}s", "--latency", "--timeout", "10s"]
-    for header in headers:
-        command += ["-H", header]
-    done = subprocess.run(
-        [*command, server.base + path],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-        check=True,
+    return sign_load.wrk_get(
+        server,
+        path,
+        threads=options.wrk_threads,
+        connections=options.connections,
+        seconds=seconds,
+        headers=headers,
     )
-    text = done.stdout
-    latency = {
-        line.split()[0]: line.split()[1]
-        for line in text.splitlines()
-        if line.strip().startswith(("50%", "90%", "99%"))
-    }
-    errors = 0
-    if "Non-2xx or 3xx responses:" in text:
-        errors = int(text.split("Non-2xx or 3xx responses:")[1].split()[0])
-    return {
-        "per_second": float(text.split("Requests/sec:")[1].split()[0]),
-        "p50": latency.get("50%"),
-        "p90": latency.get("90%"),
-        "p99": latency.get("99%"),
-        "non_2xx_3xx": errors,
-        "socket_errors": "Socket errors" in text,
-    }
 
 
 def serve(env: dict, data_dir: Path, options) -> sign_load.Server:

@@ -78,38 +78,15 @@ def cold_renders(server: sign_load.Server) -> dict:
 
 def wrk(server: sign_load.Server, path: str, concurrency: int, seconds: int, headers=()):
     """wrk without a script: requests/s, latency and non-2xx/3xx answers."""
-    command = ["wrk", "-t", str(min(4, concurrency)), "-c", str(concurrency)]
-    command += ["-d", f"{seconds}s", "--latency", "--timeout", "10s"]
-    for header in headers:
-        command += ["-H", header]
-    done = subprocess.run(
-        [*command, server.base + path],
-        capture_output=True,
-        text=True,
-        timeout=seconds + 60,
-        check=True,
+    run = sign_load.wrk_get(
+        server,
+        path,
+        threads=min(4, concurrency),
+        connections=concurrency,
+        seconds=seconds,
+        headers=headers,
     )
-    text = done.stdout
-    latency = {
-        line.split()[0]: line.split()[1]
-        for line in text.splitlines()
-        if line.strip().startswith(("50%", "90%", "99%"))
-    }
-    transfer = text.split("Transfer/sec:")[1].split()[0] if "Transfer/sec:" in text else None
-    errors = 0
-    if "Non-2xx or 3xx responses:" in text:
-        errors = int(text.split("Non-2xx or 3xx responses:")[1].split()[0])
-    return {
-        "concurrency": concurrency,
-        "seconds": seconds,
-        "per_second": float(text.split("Requests/sec:")[1].split()[0]),
-        "p50": latency.get("50%"),
-        "p90": latency.get("90%"),
-        "p99": latency.get("99%"),
-        "transfer_per_second": transfer,
-        "non_2xx_3xx": errors,
-        "socket_errors": "Socket errors" in text,
-    }
+    return {"concurrency": concurrency, "seconds": seconds, **run}
 
 
 def parse_args(argv=None):

@@ -406,6 +406,43 @@ class Server:
         return text.count("Traceback") + text.count("[CRITICAL]")
 
 
+def wrk_get(
+    server: Server, path: str, *, threads: int, connections: int, seconds: float, headers=()
+) -> dict:
+    """GET `path` with wrk (no script) for `seconds`: requests/s, latency percentiles,
+    transfer rate and the answers that were not 2xx or 3xx (kit cards, API reads)."""
+    command = ["wrk", "-t", str(threads), "-c", str(connections)]
+    command += ["-d", f"{seconds}s", "--latency", "--timeout", "10s"]
+    for header in headers:
+        command += ["-H", header]
+    done = subprocess.run(
+        [*command, server.base + path],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    )
+    text = done.stdout
+    latency = {
+        line.split()[0]: line.split()[1]
+        for line in text.splitlines()
+        if line.strip().startswith(("50%", "90%", "99%"))
+    }
+    transfer = text.split("Transfer/sec:")[1].split()[0] if "Transfer/sec:" in text else None
+    errors = 0
+    if "Non-2xx or 3xx responses:" in text:
+        errors = int(text.split("Non-2xx or 3xx responses:")[1].split()[0])
+    return {
+        "per_second": float(text.split("Requests/sec:")[1].split()[0]),
+        "p50": latency.get("50%"),
+        "p90": latency.get("90%"),
+        "p99": latency.get("99%"),
+        "transfer_per_second": transfer,
+        "non_2xx_3xx": errors,
+        "socket_errors": "Socket errors" in text,
+    }
+
+
 def run_wrk(server: Server, cookie: str, token: str, concurrency: int, seconds: float, tag: str):
     """Sign for `seconds` at `concurrency`. wrk runs a grace period longer, in which the
     last signatures are answered and no new request starts (see sign_load.lua)."""

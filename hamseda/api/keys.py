@@ -41,11 +41,6 @@ RATE_RULE = "api_key_minute"
 # Compared against when the prefix is unknown, so an unknown key costs the same time.
 _NO_HASH = "0" * 64
 
-# Until the audit log has actions of its own for API keys (AUDIT_ACTIONS_WANTED in the
-# report), the closest existing ones are used; the subject says "api-key …".
-KEY_CREATED = getattr(AuditAction, "API_KEY_CREATED", AuditAction.KEY_ADDED)
-KEY_REVOKED = getattr(AuditAction, "API_KEY_REVOKED", AuditAction.KEY_RETIRED)
-
 
 class KeyRefused(Exception):
     """A key that does not let its holder in; `code` says why (docs/api-write.md)."""
@@ -144,7 +139,7 @@ def create_key(
     with transaction.atomic():
         key, plain = _insert_key(organization, name, wanted, expires_at, rate, created_by, now)
         audit.record(
-            KEY_CREATED,
+            AuditAction.API_KEY_CREATED,
             organization=organization,
             actor=created_by,
             subject=_audit_subject(key),
@@ -193,7 +188,7 @@ def revoke_key(key: ApiKey, *, by, now: datetime | None = None) -> bool:
         changed = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=now)
         if changed:
             audit.record(
-                KEY_REVOKED,
+                AuditAction.API_KEY_REVOKED,
                 organization=key.organization,
                 actor=by,
                 subject=_audit_subject(key),

@@ -73,10 +73,6 @@ __all__ = [
 # Every delivery of an event fans out to each subscriber; a cap keeps that bounded.
 MAX_SUBSCRIPTIONS = 10
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a label in front of the random secret, not a secret.
-# Audit actions: integrity.models.AuditAction's once it has them, else the same values
-# as plain strings (the log shows them as they are).
-AUDIT_ADDED = getattr(AuditAction, "WEBHOOK_ADDED", "webhook_added")
-AUDIT_REMOVED = getattr(AuditAction, "WEBHOOK_REMOVED", "webhook_removed")
 
 
 def clean_events(events: Iterable[str]) -> list[str]:
@@ -125,7 +121,7 @@ def create_subscription(
             created_at=now,
         )
         audit.record(
-            AUDIT_ADDED,
+            AuditAction.WEBHOOK_ADDED,
             organization=organization,
             actor=created_by,
             subject=url,
@@ -143,7 +139,7 @@ def delete_subscription(
         deleted, _rows = WebhookSubscription.objects.filter(pk=subscription.pk).delete()
         if deleted:
             audit.record(
-                AUDIT_REMOVED,
+                AuditAction.WEBHOOK_REMOVED,
                 organization=subscription.organization,
                 actor=actor,
                 subject=subscription.url,

@@ -115,13 +115,15 @@ def _days_around(start: datetime, end: datetime) -> tuple[datetime, datetime]:
 def _rebuild_range(campaign: Campaign, start: datetime, end: datetime) -> None:
     day_start, day_end = _days_around(start, end)
     PostHour.objects.filter(campaign=campaign, hour__gte=start, hour__lt=end).delete()
-    LanguageDay.objects.filter(
-        campaign=campaign, day__gte=day_start.date(), day__lt=day_end.date()
-    ).delete()
-    HashtagDay.objects.filter(
-        campaign=campaign, day__gte=day_start.date(), day__lt=day_end.date()
-    ).delete()
+    _delete_days(campaign, day_start, day_end)
     _count_range(campaign, start, end)
+
+
+def _delete_days(campaign: Campaign, day_start: datetime, day_end: datetime) -> None:
+    """Empty the daily tables (languages, hashtags) for [day_start, day_end)."""
+    days = {"day__gte": day_start.date(), "day__lt": day_end.date()}
+    LanguageDay.objects.filter(campaign=campaign, **days).delete()
+    HashtagDay.objects.filter(campaign=campaign, **days).delete()
 
 
 def _count_range(campaign: Campaign, start: datetime, end: datetime) -> None:
@@ -206,12 +208,7 @@ def apply_tally(
             if stored.get(hour) != tallied.get(hour)
         }
         PostHour.objects.filter(campaign=campaign, hour__gte=day_start, hour__lt=day_end).delete()
-        LanguageDay.objects.filter(
-            campaign=campaign, day__gte=day_start.date(), day__lt=day_end.date()
-        ).delete()
-        HashtagDay.objects.filter(
-            campaign=campaign, day__gte=day_start.date(), day__lt=day_end.date()
-        ).delete()
+        _delete_days(campaign, day_start, day_end)
         PostHour.objects.bulk_create(
             (
                 PostHour(

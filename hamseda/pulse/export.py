@@ -28,7 +28,6 @@ from hamseda.petitions.delivery.aggregates import spreadsheet_safe
 from hamseda.pulse.models import Post
 from hamseda.vault import crypto
 
-POSTS_EXPORTED = AuditAction.POSTS_EXPORTED
 CHUNK = 2000
 
 HASHED_COLUMNS = [
@@ -75,7 +74,7 @@ def author_code(campaign_id: int, platform: str, author_id: str) -> str:
 
 def record_export(campaign, *, by, hash_authors: bool, now=None) -> None:
     audit.record(
-        POSTS_EXPORTED,
+        AuditAction.POSTS_EXPORTED,
         organization=campaign.organization,
         actor=by,
         subject=campaign.slug,

@@ -16,9 +16,6 @@ from hamseda.pulse import pagecache
 from hamseda.pulse.hashtags import HashtagError, normalise_hashtag
 from hamseda.pulse.models import Post
 
-POST_HIDDEN = AuditAction.POST_HIDDEN
-POST_SHOWN = AuditAction.POST_SHOWN
-
 
 def set_hidden(post: Post, hidden: bool, *, by=None, now=None) -> bool:
     """Hide (or show again) a post; True if it changed, False if it already was.
@@ -38,7 +35,7 @@ def set_hidden(post: Post, hidden: bool, *, by=None, now=None) -> bool:
             return False
         refresh_hidden_total(campaign, now=now)
         audit.record(
-            POST_HIDDEN if hidden else POST_SHOWN,
+            AuditAction.POST_HIDDEN if hidden else AuditAction.POST_SHOWN,
             organization=campaign.organization,
             actor=by,
             # The post's number here, not its author or address: the log stays free

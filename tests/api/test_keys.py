@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from hamseda.api import keys
 from hamseda.api.models import ApiKey
-from hamseda.integrity.models import AuditEvent
+from hamseda.integrity.models import AuditAction, AuditEvent
 from hamseda.petitions.models import Signature
 from tests.api.test_write_api import PERSON, assert_error, partner_key, post_json, sign_path
 from tests.conftest import make_org, with_two_factor
@@ -32,7 +32,7 @@ def test_a_key_is_shown_once_and_kept_only_as_its_digest(org, owner, now):
     assert key.scope_list == ["sign"]
     assert keys.authenticate(plain, now=now) == key
     event = AuditEvent.objects.get(organization=org.organization, subject=f"api-key {key.prefix}")
-    assert event.action == str(keys.KEY_CREATED)
+    assert event.action == AuditAction.API_KEY_CREATED
     assert event.actor_label == "owner@example.org"
     assert plain not in repr(event.details)
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hamseda.integrity.models import AuditEvent
+from hamseda.integrity.models import AuditAction, AuditEvent
 from hamseda.pulse import export, moderation
 from hamseda.pulse.ingest import ingest_records
 from hamseda.pulse.models import PulseTotals
@@ -37,7 +37,7 @@ def test_hiding_a_post_counts_it_as_hidden_and_writes_the_audit_log(scene, owner
     assert hidden_total(scene.campaign) == 2
     assert PulseTotals.objects.get(campaign=scene.campaign, platform="bluesky").hidden == 1
     assert PulseTotals.objects.get(campaign=scene.campaign, platform="").posts == 8
-    event = AuditEvent.objects.get(action=moderation.POST_HIDDEN, actor_id=owner.pk)
+    event = AuditEvent.objects.get(action=AuditAction.POST_HIDDEN, actor_id=owner.pk)
     assert event.organization == scene.campaign.organization
     assert event.subject == f"{scene.campaign.slug} post {post.pk}"
     # No handle, author or address of the post in the log.
@@ -49,9 +49,9 @@ def test_hiding_twice_changes_and_logs_once(scene, owner):
     post = scene.posts[4]
     assert moderation.set_hidden(post, True, by=owner, now=NOW) is True
     assert moderation.set_hidden(post, True, by=owner, now=NOW) is False
-    assert AuditEvent.objects.filter(action=moderation.POST_HIDDEN, actor_id=owner.pk).count() == 1
+    assert AuditEvent.objects.filter(action=AuditAction.POST_HIDDEN, actor_id=owner.pk).count() == 1
     assert moderation.set_hidden(post, False, by=owner, now=NOW) is True
-    assert AuditEvent.objects.filter(action=moderation.POST_SHOWN).count() == 1
+    assert AuditEvent.objects.filter(action=AuditAction.POST_SHOWN).count() == 1
     assert hidden_total(scene.campaign) == 1
 
 
@@ -180,7 +180,7 @@ def test_the_export_hashes_the_authors_by_default(client, scene, analyst):
     # Oldest first: posts 1, 4, 2, 3 … — posts 1 and 3 share their author.
     assert authors[0] == authors[3]
     assert len(set(authors)) == 6
-    event = AuditEvent.objects.get(action=export.POSTS_EXPORTED)
+    event = AuditEvent.objects.get(action=AuditAction.POSTS_EXPORTED)
     assert event.details == {"authors": "hashed"}
     assert event.actor_id == analyst.pk
 
@@ -198,7 +198,8 @@ def test_the_export_with_handles_is_a_choice_and_is_logged(client, scene, owner)
     handles = {row[rows[0].index("author_handle")] for row in rows[1:]}
     # A leading '@' is one a spreadsheet would act on: the apostrophe keeps it text.
     assert "'@example_a1" in handles
-    assert AuditEvent.objects.get(action=export.POSTS_EXPORTED).details == {"authors": "handles"}
+    exported = AuditEvent.objects.get(action=AuditAction.POSTS_EXPORTED)
+    assert exported.details == {"authors": "handles"}
     assert (
         client.get(
             reverse("pulse:export", args=[scene.campaign.slug]), {"authors": "everything"}

@@ -36,7 +36,12 @@ class PulseMilestoneOut(Schema):
 
 class PulseOut(Schema):
     campaign: str = Field(description="The campaign's slug")
-    posts: int = Field(description="Posts with the campaign's hashtags, hidden ones excluded")
+    posts: int = Field(
+        description=(
+            "Posts with the campaign's hashtags: hidden ones included (they leave the wall, "
+            "not the count), deleted ones not"
+        )
+    )
     authors: int = Field(description="Distinct accounts that posted")
     by_platform: PlatformCountsOut
     originals: int

@@ -14,13 +14,15 @@ from django.utils.translation import gettext as _
 
 from hamseda.petitions.countries import country_name
 from hamseda.petitions.models import Petition
+from hamseda.vault.decrypt import FORMULA_STARTS
 
 HEADER = ["row", "code", "name", "date", "count", "cumulative"]
 
 
 def spreadsheet_safe(text: str) -> str:
-    """Text a spreadsheet would run as a formula, prefixed with an apostrophe."""
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
+    """Text a spreadsheet would run as a formula, prefixed with an apostrophe (the same
+    rule as the decrypted export's, vault.decrypt.FORMULA_STARTS)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def aggregates_csv(petition: Petition, language: str) -> str:

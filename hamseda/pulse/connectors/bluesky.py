@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hamseda.pulse.connectors.http import Client, Refused
-from hamseda.pulse.connectors.paging import Page, dump_cursor, load_cursor, parse_time
+from hamseda.pulse.connectors.paging import Page, dump_cursor, load_cursor, parse_time, search_query
 from hamseda.pulse.models import Source
 
 DEFAULT_BASE = "https://public.api.bsky.app"
@@ -29,12 +29,6 @@ OVERLAP = timedelta(minutes=10)
 
 def base_url(source: Source) -> str:
     return (source.base_url or DEFAULT_BASE).rstrip("/")
-
-
-def search_query(source: Source) -> str:
-    if source.is_hashtag:
-        return f"#{source.query}"
-    return '"' + source.query.replace('"', " ").strip() + '"'
 
 
 def _post_time(post: object) -> datetime | None:

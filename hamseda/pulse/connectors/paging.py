@@ -1,4 +1,5 @@
-"""What a connector hands back for each page, and how a paging session is remembered.
+"""What a connector hands back for each page, how a paging session is remembered, and
+the search query the search connectors (X, Bluesky) send.
 
 A connector is a generator of `Page`s. Each page says what the Source's `newest_seen`
 and `page_cursor` become once its posts are stored; pulse.fetch stores the posts and
@@ -15,7 +16,16 @@ from datetime import datetime
 
 import orjson
 
+from hamseda.pulse.models import Source
 from hamseda.pulse.records import PostRecord
+
+
+def search_query(source: Source) -> str:
+    """The query for a source: `#tag`, or a keyword as an exact phrase. X and Bluesky
+    both read this syntax; Mastodon follows a tag timeline instead."""
+    if source.is_hashtag:
+        return f"#{source.query}"
+    return '"' + source.query.replace('"', " ").strip() + '"'
 
 
 @dataclass

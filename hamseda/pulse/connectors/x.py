@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hamseda.pulse.connectors.http import Client, Refused
-from hamseda.pulse.connectors.paging import Page, dump_cursor, load_cursor, parse_time
+from hamseda.pulse.connectors.paging import Page, dump_cursor, load_cursor, parse_time, search_query
 from hamseda.pulse.models import Source
 
 DEFAULT_BASE = "https://api.x.com"
@@ -44,13 +44,6 @@ COUNT_PAGES = 3
 
 def base_url(source: Source) -> str:
     return (source.base_url or DEFAULT_BASE).rstrip("/")
-
-
-def search_query(source: Source) -> str:
-    """The query for a source: `#tag`, or a keyword as an exact phrase."""
-    if source.is_hashtag:
-        return f"#{source.query}"
-    return '"' + source.query.replace('"', " ").strip() + '"'
 
 
 def id_time(tweet_id: str) -> datetime | None:
