@@ -230,7 +230,8 @@ def parse_json_object(request: HttpRequest) -> dict:
     not an object (422). Python's parser is strict about the rest.
     """
     declared = request.META.get("CONTENT_LENGTH") or "0"
-    if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+    # ASCII digits: str.isdigit() alone takes "²", which int() refuses.
+    if not (declared.isascii() and declared.isdigit()) or int(declared) > MAX_BODY_BYTES:
         raise too_big()
     try:
         raw = request.body

@@ -49,7 +49,9 @@ class Pulse(models.Model):
 
     @property
     def milestone_list(self) -> list[int]:
-        return sorted({int(value) for value in self.milestones.split() if value.isdigit()})
+        return sorted(
+            {int(value) for value in self.milestones.split() if value.isascii() and value.isdigit()}
+        )
 
     @property
     def keyword_list(self) -> list[str]:

@@ -8,6 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 
+def ascii_digits(text: str) -> bool:
+    """Whether `text` is a number as the platforms write one (ids, counts, header
+    values): ASCII digits only. `str.isdigit()` alone also takes "²", which int()
+    refuses."""
+    return text.isascii() and text.isdigit()
+
+
 @dataclass(slots=True)
 class PostRecord:
     platform: str  # models.Platform value

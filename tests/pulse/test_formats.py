@@ -318,3 +318,15 @@ def test_it_refuses_a_missing_file_and_a_folder(tmp_path):
         detect_format(tmp_path / "missing")
     with pytest.raises(UnknownFormat, match="folder"):
         detect_format(tmp_path)
+
+
+def test_digits_that_int_refuses_are_not_numbers():
+    from hamseda.pulse.formats import count
+    from hamseda.pulse.records import ascii_digits
+
+    assert ascii_digits("1234")
+    assert not ascii_digits("²")
+    assert not ascii_digits("١٢٣")
+    assert not ascii_digits("")
+    assert count("²") == 0
+    assert count("17") == 17

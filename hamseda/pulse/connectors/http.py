@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hamseda import __version__
+from hamseda.pulse.records import ascii_digits
 
 USER_AGENT = f"Hamseda/{__version__} (self-hosted campaign platform; hashtag pulse)"
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
@@ -133,7 +134,7 @@ def retry_after(headers: Mapping[str, str], now: datetime) -> datetime | None:
     value = (headers.get("retry-after") or "").strip()
     if not value:
         return None
-    if value.isdigit():
+    if ascii_digits(value):
         return now + timedelta(seconds=int(value))
     try:
         moment = parsedate_to_datetime(value)
@@ -147,7 +148,7 @@ def exhausted_until(headers: Mapping[str, str], now: datetime) -> datetime | Non
     platform's headers are present; None if requests remain or nothing is said."""
     for remaining_name, reset_name in RATE_LIMIT_HEADERS:
         remaining = (headers.get(remaining_name) or "").strip()
-        if remaining and remaining.lstrip("-").isdigit() and int(remaining) <= 0:
+        if remaining and ascii_digits(remaining.lstrip("-")) and int(remaining) <= 0:
             reset = parse_reset(headers.get(reset_name) or "", now)
             if reset is not None:
                 return reset

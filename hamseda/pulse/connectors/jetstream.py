@@ -37,7 +37,7 @@ from hamseda.campaigns.models import Campaign
 from hamseda.pulse.connectors.http import USER_AGENT
 from hamseda.pulse.hashtags import HashtagError, normalise_hashtag
 from hamseda.pulse.models import Platform, Post, Source, SourceState
-from hamseda.pulse.records import PostRecord
+from hamseda.pulse.records import PostRecord, ascii_digits
 
 DEFAULT_URL = "wss://jetstream2.us-east.bsky.network/subscribe"
 COLLECTION = "app.bsky.feed.post"
@@ -147,7 +147,9 @@ class Batcher:
         self.stdout = stdout
         self.posts: dict[str, PostRecord] = {}
         self.deletes: dict[str, PostRecord] = {}
-        self.cursor: int | None = int(source.page_cursor) if source.page_cursor.isdigit() else None
+        self.cursor: int | None = (
+            int(source.page_cursor) if ascii_digits(source.page_cursor) else None
+        )
         self.saved_cursor = self.cursor
         self.last_flush = self.last_rebuild = clock()
         self.first_hour: datetime | None = None

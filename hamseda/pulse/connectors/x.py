@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from hamseda.pulse.connectors.http import Client, Refused
 from hamseda.pulse.connectors.paging import Page, dump_cursor, load_cursor, parse_time, search_query
 from hamseda.pulse.models import Source
+from hamseda.pulse.records import ascii_digits
 
 DEFAULT_BASE = "https://api.x.com"
 SEARCH_PATH = "/2/tweets/search/recent"
@@ -48,7 +49,7 @@ def base_url(source: Source) -> str:
 
 def id_time(tweet_id: str) -> datetime | None:
     """When a post was made, from its id (X ids are snowflakes)."""
-    if not tweet_id.isdigit():
+    if not ascii_digits(tweet_id):
         return None
     milliseconds = (int(tweet_id) >> 22) + _SNOWFLAKE_EPOCH_MS
     return datetime.fromtimestamp(milliseconds / 1000, tz=UTC)
@@ -56,7 +57,7 @@ def id_time(tweet_id: str) -> datetime | None:
 
 def newer_id(first: str, second: str) -> str:
     """The newer of two post ids ("" counts as none)."""
-    candidates = [value for value in (first, second) if value.isdigit()]
+    candidates = [value for value in (first, second) if ascii_digits(value)]
     return max(candidates, key=int) if candidates else ""
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from django.utils.translation import gettext
 
 from hamseda.pulse.hashtags import HashtagError, normalise_hashtag
+from hamseda.pulse.records import ascii_digits
 
 
 class FormatError(ValueError):
@@ -84,6 +85,6 @@ def count(value: object) -> int:
     """A metric as an int; anything else (null, text, negative) counts as 0."""
     if type(value) is int and value > 0:
         return value if value < MAX_METRIC else MAX_METRIC
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and ascii_digits(value):
         return min(int(value), MAX_METRIC)
     return 0

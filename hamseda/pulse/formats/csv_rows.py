@@ -34,7 +34,7 @@ from django.utils.translation import gettext
 
 from hamseda.pulse.formats import FormatError, count, nfc, normal_tags, parse_time
 from hamseda.pulse.hashtags import hashtags_in_text
-from hamseda.pulse.records import PostRecord
+from hamseda.pulse.records import PostRecord, ascii_digits
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "platform": ("platform", "network", "site", "service"),
@@ -217,7 +217,7 @@ def _get(columns: Columns, row: list[str], field: str) -> str:
 def parse_csv_time(value: str) -> datetime:
     if not value:
         raise FormatError(gettext("The row has no time."))
-    if value.isdigit():
+    if ascii_digits(value):
         number = int(value)
         # Unix milliseconds have 13 digits until the year 2286.
         seconds = number / 1000 if number >= 100_000_000_000 else number
@@ -259,7 +259,7 @@ def _check_id(platform: str, post_id: str) -> None:
         raise FormatError(gettext("The row has no id."))
     if len(post_id) > 300:
         raise FormatError(gettext("The id is longer than 300 characters."))
-    if platform == "x" and not post_id.isdigit():
+    if platform == "x" and not ascii_digits(post_id):
         if _SCIENTIFIC.match(post_id):
             raise FormatError(
                 gettext(

@@ -35,7 +35,7 @@ from django.utils.translation import gettext
 
 from hamseda.pulse.formats import MAX_METRIC, FormatError, count, normal_tags, parse_time
 from hamseda.pulse.hashtags import hashtags_in_text
-from hamseda.pulse.records import PostRecord
+from hamseda.pulse.records import PostRecord, ascii_digits
 
 # Twitter's snowflake ids carry their creation time: milliseconds since this epoch,
 # shifted left by 22 bits.
@@ -65,7 +65,7 @@ def parse_tweet(tweet: dict, handle: str) -> PostRecord:
     if type(tweet) is not dict:
         raise FormatError(gettext("A tweet must be a JSON object."))
     tweet_id = tweet.get("id")
-    if type(tweet_id) is not str or not tweet_id.isdigit():
+    if type(tweet_id) is not str or not ascii_digits(tweet_id):
         raise FormatError(gettext("A tweet without a valid id."))
     author_id = tweet.get("author_id")
     if type(author_id) is not str or not author_id:
@@ -80,7 +80,7 @@ def parse_tweet(tweet: dict, handle: str) -> PostRecord:
     history = tweet.get("edit_history_tweet_ids")
     if history and type(history) is list and history[0] != tweet_id:
         first = history[0]
-        if not isinstance(first, str) or not first.isdigit():
+        if not isinstance(first, str) or not ascii_digits(first):
             raise FormatError(gettext("Tweet %(id)s has a bad edit history.") % {"id": tweet_id})
         platform_id = first
         edited_at = created_at
